@@ -1,0 +1,35 @@
+// Process-wide runtime set-up: devices, threads and the BLAS that LibTorch runs on.
+#pragma once
+
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace gm {
+
+// Parses "auto", "cpu", "cuda" or "cuda:N". "auto" is CUDA when this build and machine have it.
+// Throws UsageError for malformed names and Error when CUDA is asked for but absent.
+c10::Device parse_device(const std::string& name);
+
+// Sets LibTorch's intra-op threads to `requested` (0: the cores available to this process)
+// and keeps OpenBLAS single-threaded so the two pools never oversubscribe the cores.
+// Returns the thread count in use.
+int configure_threads(int requested);
+
+// Cores this process may run on (sched_getaffinity), at least 1.
+int available_cores();
+
+struct BlasInfo {
+  std::string library;  // resolved path of the shared object that provides sgemm_
+  bool openblas = false;
+};
+// Finds which BLAS LibTorch's GEMM calls resolve to in this process.
+BlasInfo blas_info();
+
+// Warns once on stderr when LibTorch runs on the reference BLAS (about 15x slower).
+void warn_if_slow_blas();
+
+// One paragraph for --version: gm, LibTorch, HDF5, BLAS and CUDA.
+std::string build_summary();
+
+}  // namespace gm

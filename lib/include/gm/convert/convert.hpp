@@ -1,0 +1,30 @@
+// gm-convert as a library function: move gm files between containers and describe them.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+#include <nlohmann/json.hpp>
+
+#include "gm/base/context.hpp"
+#include "gm/io/h5.hpp"
+
+namespace gm::convert {
+
+struct ConvertOptions {
+  std::string input;   // "-" reads stdin
+  std::string output;  // "-" writes stdout; the extension picks the format
+  bool describe = false;
+
+  void register_on(CLI::App& app);
+};
+
+// Everything a gm file says about itself: kind, attributes, datasets with shapes and types,
+// and its provenance chain.
+nlohmann::json describe(const h5::File& file);
+
+void run(const ConvertOptions& options, const Context& context);
+
+}  // namespace gm::convert

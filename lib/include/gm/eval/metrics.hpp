@@ -1,0 +1,30 @@
+// Sample-quality metrics as pure tensor functions, so tests and tools share one definition.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "gm/data/toy.hpp"
+
+namespace gm::eval {
+
+// The PacGAN protocol on toy data: each sample belongs to its nearest mode centre and is high
+// quality within 3 sd of it.
+struct ModeMetrics {
+  std::int64_t modes = 0;       // modes with at least one high-quality sample
+  double hq = 0;                // fraction of all samples that are high quality
+  double rkl = 0;               // sum p ln(p/w) over modes with p > 0 (p: high-quality histogram)
+  std::int64_t tail_modes = 0;  // covered among the rarest 20% of modes
+  std::int64_t tail_total = 0;
+  nlohmann::json to_json() const;
+};
+ModeMetrics mode_metrics(const torch::Tensor& samples, const data::ToySpec& spec);
+
+// The rarest ceil(20%) of the modes: smallest weights, ties broken towards higher indices.
+std::vector<std::int64_t> tail_modes(const data::ToySpec& spec);
+
+// Fréchet distance between Gaussians fitted to two feature sets [N, D], as pytorch-fid
+// computes it: |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), in float64.
+double frechet_distance(const torch::Tensor& features1, const torch::Tensor& features2);
+
+}  // namespace gm::eval

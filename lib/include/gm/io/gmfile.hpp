@@ -1,0 +1,55 @@
+// The gm/1 file schema on top of the HDF5 layer: root attributes, provenance, and the
+// dataset, samples and model files that the tools pass to each other.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gm/base/context.hpp"
+#include "gm/io/h5.hpp"
+
+namespace gm::io {
+
+inline constexpr const char* kFormat = "gm/1";
+
+enum class Kind { dataset, samples, model };
+const char* kind_name(Kind kind);
+Kind parse_kind(const std::string& name, const std::string& where);
+
+// An opened gm input with its provenance record (path, sha256, kind, created_by, provenance).
+struct Input {
+  std::string path;
+  h5::File file;
+  Kind kind;
+  nlohmann::json record;
+};
+
+// Opens a gm file (or "-" for stdin), checks gm_format and that its kind is one of `accepted`.
+Input open_gm(const std::string& path, const std::vector<Kind>& accepted);
+
+// A provenance record for data that came from no file, such as a built-in toy source.
+nlohmann::json source_record(const std::string& source, nlohmann::json parameters);
+
+// Writes the root attributes of every gm file. `inputs` are records from open_gm or
+// source_record; together they form the provenance chain.
+void stamp(const h5::Group& root, Kind kind, const Context& context, const std::vector<nlohmann::json>& inputs);
+
+nlohmann::json json_attr(const h5::Object& object, const std::string& name);
+void set_json_attr(const h5::Object& object, const std::string& name, const nlohmann::json& value);
+
+// ISO 8601 UTC time, for created_at.
+std::string utc_now();
+
+// Datasets of rows, grown in chunks: /x, and optionally /y (labels) and /z (noise).
+h5::Dataset create_rows(const h5::Group& root, const std::string& name, torch::ScalarType type,
+                        const std::vector<std::int64_t>& row_shape, std::int64_t expected_rows = 0);
+
+// Named tensors (parameters, buffers, EMA weights) under a group, keyed by dotted names.
+void write_tensors(const h5::Group& group, const std::map<std::string, torch::Tensor>& tensors);
+std::map<std::string, torch::Tensor> read_tensors(const h5::Group& group);
+
+}  // namespace gm::io

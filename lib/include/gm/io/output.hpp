@@ -1,0 +1,64 @@
+// Inputs from files or stdin, and outputs that appear whole or not at all.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gm/io/h5.hpp"
+
+namespace gm::io {
+
+// Reads a whole file, or stdin for "-", into memory.
+std::vector<char> read_all(const std::string& path);
+
+// Opens a gm HDF5 input read-only; "-" reads stdin fully and opens it as a file image.
+h5::File open_input(const std::string& path);
+
+// Fails when `target` names one of `inputs` (the same file, not just the same spelling).
+void refuse_overwriting_inputs(const std::string& target, const std::vector<std::string>& inputs);
+
+// A temporary file beside `target` that replaces it on commit() (fsync, rename, fsync of the
+// folder) and is removed otherwise, also when the process is stopped by SIGINT or SIGTERM.
+class AtomicPath {
+ public:
+  explicit AtomicPath(std::string target);
+  ~AtomicPath();
+  AtomicPath(const AtomicPath&) = delete;
+  AtomicPath& operator=(const AtomicPath&) = delete;
+
+  const std::string& temp() const { return temp_; }
+  const std::string& target() const { return target_; }
+  void commit();
+
+ private:
+  std::string target_;
+  std::string temp_;
+  int slot_ = -1;
+  bool committed_ = false;
+};
+
+// An HDF5 output file: on disk through AtomicPath, or for "-" a temporary file that is copied
+// to stdout on commit(). (HDF5 1.10's in-memory file images of 1.8-format files fail their
+// superblock checksum, and a temporary file keeps memory flat for large outputs.)
+class H5Output {
+ public:
+  H5Output(const std::string& target, const std::vector<std::string>& inputs);
+  h5::File& file() { return file_; }
+  h5::Group root() const { return file_.root(); }
+  const std::string& target() const { return target_; }
+  void commit();
+
+ private:
+  std::string target_;
+  AtomicPath path_;
+  h5::File file_;
+};
+
+// Writes bytes to `target` atomically, or to stdout for "-".
+void write_output(const std::string& target, const std::vector<std::string>& inputs, const std::string& bytes);
+
+// Removes every live temporary file and re-raises, on SIGINT and SIGTERM.
+void install_signal_cleanup();
+
+}  // namespace gm::io

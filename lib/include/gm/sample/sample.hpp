@@ -1,0 +1,28 @@
+// gm-sample as a library function: draw rows from a built-in source or a model into a
+// samples (or dataset) file, streaming in chunks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+#include "gm/base/context.hpp"
+
+namespace gm::sample {
+
+struct SampleOptions {
+  std::string source;           // "toy:NAME" or a model file
+  std::int64_t count = 0;       // -n: rows in the whole run (all shards together)
+  std::string output;           // -o, "-" for stdout
+  std::string shard = "0/1";    // K/N: write only the K-th of N equal slices of the run
+  std::int64_t chunk = 65536;   // rows generated and appended at a time
+
+  void register_on(CLI::App& app);
+};
+
+void run(const SampleOptions& options, const Context& context);
+
+}  // namespace gm::sample

@@ -1,0 +1,98 @@
+#include "gm/base/runtime.hpp"
+
+#include <dlfcn.h>
+#include <sched.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include "gm/base/error.hpp"
+#include "gm/base/log.hpp"
+#include "gm/version.hpp"
+
+namespace gm {
+
+c10::Device parse_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  int index = 0;
+  if (name == "cuda") {
+    index = 0;
+  } else if (name.rfind("cuda:", 0) == 0) {
+    const std::string digits = name.substr(5);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 4)
+      usage_fail("--device {}: expected auto, cpu, cuda or cuda:N", name);
+    index = std::stoi(digits);
+  } else {
+    usage_fail("--device {}: expected auto, cpu, cuda or cuda:N", name);
+  }
+  if (!torch::cuda::is_available()) fail("--device {}: this build of gm or this machine has no CUDA device", name);
+  if (index >= static_cast<int>(torch::cuda::device_count()))
+    fail("--device {}: only {} CUDA device(s) present", name, torch::cuda::device_count());
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return 1;
+}
+
+int configure_threads(int requested) {
+  if (requested < 0) usage_fail("--threads {}: must be 0 (all cores) or a positive count", requested);
+  const int threads = requested == 0 ? available_cores() : requested;
+  at::set_num_threads(threads);
+  // OpenBLAS runs its own pthread pool beside LibTorch's OpenMP pool; with both at N threads
+  // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). LibTorch already
+  // parallelises around its GEMM calls, so OpenBLAS gets one thread.
+  using SetThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas_threads(1);
+  return threads;
+}
+
+BlasInfo blas_info() {
+  BlasInfo info;
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info where{};
+  if (sgemm && dladdr(sgemm, &where) && where.dli_fname) {
+    char* resolved = realpath(where.dli_fname, nullptr);
+    info.library = resolved ? resolved : where.dli_fname;
+    std::free(resolved);
+  }
+  info.openblas = info.library.find("openblas") != std::string::npos ||
+                  dlsym(RTLD_DEFAULT, "openblas_get_config") != nullptr;
+  return info;
+}
+
+void warn_if_slow_blas() {
+  static bool warned = false;
+  if (warned) return;
+  warned = true;
+  const BlasInfo info = blas_info();
+  if (!info.openblas && !info.library.empty())
+    log::warn("LibTorch runs on the reference BLAS ({}); install libopenblas0-pthread, it is about 15x faster",
+              info.library);
+}
+
+std::string build_summary() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  const BlasInfo blas = blas_info();
+  return fmt::format(
+      "gm {}\nLibTorch {}\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\n", GM_VERSION, TORCH_VERSION, major, minor, release,
+      blas.library.empty() ? "(none found)" : blas.library, blas.openblas ? " (OpenBLAS)" : " (not OpenBLAS: slow)",
+      torch::cuda::is_available() ? fmt::format("{} device(s)", torch::cuda::device_count()) : "not available");
+}
+
+}  // namespace gm

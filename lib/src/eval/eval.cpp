@@ -1,0 +1,74 @@
+#include <CLI/CLI.hpp>
+
+#include "gm/eval/eval.hpp"
+
+#include <iostream>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "gm/base/error.hpp"
+#include "gm/base/shape.hpp"
+#include "gm/data/toy.hpp"
+#include "gm/eval/metrics.hpp"
+#include "gm/io/gmfile.hpp"
+
+namespace gm::eval {
+
+void EvalOptions::register_on(CLI::App& app) {
+  app.add_option("samples", samples, "Samples or dataset file to score; - reads stdin")->required();
+  app.add_option("--ref", reference, "Reference: a dataset file, or toy:NAME for a built-in source")->required();
+  app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed)")->capture_default_str();
+  app.add_flag("--json", json, "Print the metrics as one JSON object");
+}
+
+namespace {
+
+struct Reference {
+  torch::Tensor x;
+  std::optional<data::ToySpec> toy;
+};
+
+Reference load_reference(const EvalOptions& options, const Context& context) {
+  Reference ref;
+  if (data::is_toy_source(options.reference)) {
+    ref.toy = data::toy_spec(options.reference);
+    if (options.reference_rows < 2) usage_fail("--ref-n {}: needs at least 2 rows", options.reference_rows);
+    ref.x = data::toy_rows(*ref.toy, context.seed, 0, options.reference_rows).x;
+    return ref;
+  }
+  const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});
+  const h5::Group root = input.file.root();
+  ref.x = root.dataset("x").read();
+  if (root.has_attr("toy")) ref.toy = data::ToySpec::from_json(io::json_attr(root, "toy"), input.file.label());
+  return ref;
+}
+
+}  // namespace
+
+nlohmann::json evaluate(const EvalOptions& options, const Context& context) {
+  const io::Input input = io::open_gm(options.samples, {io::Kind::samples, io::Kind::dataset});
+  const torch::Tensor x = input.file.root().dataset("x").read();
+  const Reference ref = load_reference(options, context);
+  if (x.sizes().slice(1) != ref.x.sizes().slice(1))
+    fail("{}: rows of shape {} do not match the reference's {}", input.file.label(), shape_text(x.sizes().slice(1)),
+         shape_text(ref.x.sizes().slice(1)));
+  nlohmann::json metrics = {{"samples", options.samples}, {"reference", options.reference}, {"n", x.size(0)},
+                            {"ref_n", ref.x.size(0)}};
+  if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
+  if (x.size(0) >= 2) metrics["fid"] = frechet_distance(x.flatten(1), ref.x.flatten(1));
+  return metrics;
+}
+
+void run(const EvalOptions& options, const Context& context) {
+  const nlohmann::json metrics = evaluate(options, context);
+  if (options.json) {
+    std::cout << metrics.dump() << std::endl;
+    return;
+  }
+  for (const auto& [key, value] : metrics.items())
+    std::cout << fmt::format("{:<12} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+  std::cout.flush();
+}
+
+}  // namespace gm::eval

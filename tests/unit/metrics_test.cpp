@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "gm/data/toy.hpp"
+#include "gm/eval/metrics.hpp"
+#include "gm/io/h5.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+TEST(ModeMetrics, TrueDataCoversEveryModeAtTheGaussianRate) {
+  const auto spec = gm::data::toy_spec("toy:grid25");
+  const auto rows = gm::data::toy_rows(spec, 1, 0, 50000);
+  const auto m = gm::eval::mode_metrics(rows.x, spec);
+  EXPECT_EQ(m.modes, 25);
+  EXPECT_EQ(m.tail_modes, 5);
+  // P(|offset| < 3 sd) for a 2-D isotropic Gaussian is 1 - exp(-9/2).
+  EXPECT_NEAR(m.hq, 1 - std::exp(-4.5), 0.002);
+  EXPECT_LT(m.rkl, 0.002);
+}
+
+TEST(ModeMetrics, CollapseShowsInModesRklAndTail) {
+  const auto spec = gm::data::toy_spec("toy:grid25-lt100");
+  // Every sample on mode 0's centre, the head of the long tail.
+  const auto x = torch::tensor({-4.0, -4.0}).repeat({100, 1});
+  const auto m = gm::eval::mode_metrics(x, spec);
+  EXPECT_EQ(m.modes, 1);
+  EXPECT_DOUBLE_EQ(m.hq, 1.0);
+  EXPECT_NEAR(m.rkl, std::log(1.0 / spec.weights[0]), 1e-12);
+  EXPECT_EQ(m.tail_modes, 0);
+  EXPECT_EQ(gm::eval::tail_modes(spec), (std::vector<std::int64_t>{24, 23, 22, 21, 20}));
+  // Far from every centre: nothing is high quality.
+  const auto far = gm::eval::mode_metrics(torch::full({10, 2}, 100.0), spec);
+  EXPECT_EQ(far.modes, 0);
+  EXPECT_EQ(far.hq, 0.0);
+}
+
+TEST(Frechet, ClosedFormForDiagonalGaussians) {
+  // Large samples of N(mu, diag(s^2)): FD -> |mu1 - mu2|^2 + sum (s1 - s2)^2.
+  torch::manual_seed(0);
+  const auto a = torch::randn({200000, 3}, torch::kDouble) * torch::tensor({1.0, 2.0, 0.5}, torch::kDouble);
+  const auto b = torch::randn({200000, 3}, torch::kDouble) * torch::tensor({1.5, 2.0, 1.0}, torch::kDouble) + 1.0;
+  const double expected = 3.0 + 0.25 + 0.0 + 0.25;
+  EXPECT_NEAR(gm::eval::frechet_distance(a, b), expected, 0.03);
+  EXPECT_NEAR(gm::eval::frechet_distance(a, a), 0.0, 1e-9);
+}
+
+TEST(Frechet, AgreesWithPytorchFidFormulaInScipy) {
+  gm::test::TempDir dir;
+  torch::manual_seed(1);
+  const auto a = torch::randn({500, 8}, torch::kDouble);
+  const auto b = torch::randn({400, 8}, torch::kDouble).mm(torch::randn({8, 8}, torch::kDouble) * 0.5) + 0.3;
+  {
+    auto file = gm::h5::File::create(dir.file("f.h5"));
+    file.root().write("a", a);
+    file.root().write("b", b);
+    file.close();
+  }
+  const std::string ours = fmt::format("{:.17g}", gm::eval::frechet_distance(a, b));
+  // pytorch-fid's calculate_frechet_distance: scipy.linalg.sqrtm of the covariance product.
+  gm::test::run_python(
+      "import h5py, numpy as np, scipy.linalg\n"
+      "f = h5py.File('" + dir.file("f.h5") + "', 'r')\n"
+      "a, b = f['a'][:], f['b'][:]\n"
+      "m1, m2 = a.mean(0), b.mean(0)\n"
+      "s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)\n"
+      "covmean, _ = scipy.linalg.sqrtm(s1.dot(s2), disp=False)\n"
+      "fd = ((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real)\n"
+      "assert abs(fd - " + ours + ") <= 1e-6 * abs(fd), (fd, " + ours + ")\n");
+}
+
+}  // namespace
