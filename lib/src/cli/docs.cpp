@@ -34,7 +34,7 @@ OptionDoc option_doc(const CLI::Option* opt) {
   OptionDoc doc;
   doc.shorts = opt->get_snames();
   doc.longs = opt->get_lnames();
-  if (opt->get_type_size_max() > 0) doc.value = placeholder(opt);
+  if (opt->get_expected_max() > 0) doc.value = placeholder(opt);
   doc.help = opt->get_description();
   if (!opt->get_default_str().empty() && doc.value.size()) doc.help += " (default: " + opt->get_default_str() + ")";
   if (opt->get_positional()) doc.value = opt->get_name(true);

@@ -33,6 +33,7 @@ std::string footer(const ToolInfo& info) {
 void CommonOptions::register_on(CLI::App& app) {
   const char* group = "Common options";
   app.add_option("--device", device, "Where to compute: auto, cpu, cuda or cuda:N")
+      ->type_name("DEVICE")
       ->capture_default_str()
       ->group(group);
   app.add_option("--threads", threads, "CPU threads; 0 uses every core available")
@@ -43,7 +44,9 @@ void CommonOptions::register_on(CLI::App& app) {
       ->group(group);
   app.add_flag("-q,--quiet", quiet, "Print errors only")->group(group);
   app.add_flag("-v,--verbose", verbose, "Print more detail; repeat for debug output")->group(group);
-  app.set_config("--config", "", "Read options from a TOML or INI file (CLI11 config format)")->group(group);
+  app.set_config("--config", "", "Read options from a TOML or INI file (CLI11 config format)")
+      ->type_name("FILE")
+      ->group(group);
   app.set_version_flag("--version", [] { return build_summary(); }, "Print versions of gm and its libraries, then exit")
       ->group(group);
   app.set_help_flag("-h,--help", "Print this help, then exit")->group(group);

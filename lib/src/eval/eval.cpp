@@ -17,7 +17,9 @@ namespace gm::eval {
 
 void EvalOptions::register_on(CLI::App& app) {
   app.add_option("samples", samples, "Samples or dataset file to score; - reads stdin")->required();
-  app.add_option("--ref", reference, "Reference: a dataset file, or toy:NAME for a built-in source")->required();
+  app.add_option("--ref", reference, "Reference: a dataset file, or toy:NAME for a built-in source")
+      ->type_name("FILE")
+      ->required();
   app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed)")->capture_default_str();
   app.add_flag("--json", json, "Print the metrics as one JSON object");
 }

@@ -19,8 +19,9 @@ void SampleOptions::register_on(CLI::App& app) {
   app.add_option("source", source, "toy:ring8, toy:grid25, toy:grid25-lt100 (any toy:NAME-ltF), or a model file")
       ->required();
   app.add_option("-n,--num", count, "Rows to draw in the whole run, all shards together")->required();
-  app.add_option("-o,--output", output, "Output file; - writes to stdout")->required();
+  app.add_option("-o,--output", output, "Output file; - writes to stdout")->type_name("FILE")->required();
   app.add_option("--shard", shard, "Write only slice K of N equal slices of the run (0-based), for job arrays")
+      ->type_name("K/N")
       ->capture_default_str();
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
 }
