@@ -8,5 +8,5 @@ complete -c gm-eval -l config -r -d 'Read options from a TOML or INI file (CLI11
 complete -c gm-eval -l version -d 'Print versions of gm and its libraries, then exit'
 complete -c gm-eval -s h -l help -d 'Print this help, then exit'
 complete -c gm-eval -l ref -r -d 'Reference: a dataset file, or toy:NAME for a built-in source'
-complete -c gm-eval -l ref-n -r -d 'Rows drawn from a toy reference (with --seed) (default: 10000)'
+complete -c gm-eval -l ref-n -r -d 'Rows drawn from a toy reference (with --seed, from a stream no dataset uses) (default: 10000)'
 complete -c gm-eval -l json -d 'Print the metrics as one JSON object'

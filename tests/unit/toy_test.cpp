@@ -46,6 +46,7 @@ TEST(Toy, RowsDependOnlyOnSeedAndIndex) {
   EXPECT_TRUE(torch::equal(all.x.slice(0, 400, 700), part.x));
   EXPECT_TRUE(torch::equal(all.y.slice(0, 400, 700), part.y));
   EXPECT_FALSE(torch::equal(gm::data::toy_rows(spec, 8, 0, 1000).x, all.x));
+  EXPECT_FALSE(torch::equal(gm::data::toy_rows(spec, 7, 0, 1000, gm::data::kReferenceStream).x, all.x));
 }
 
 TEST(Toy, SamplesHaveTheModesWeightsAndSpread) {

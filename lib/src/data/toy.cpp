@@ -66,7 +66,8 @@ ToySpec ToySpec::from_json(const nlohmann::json& j, const std::string& where) {
   }
 }
 
-ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, std::int64_t end) {
+ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, std::int64_t end,
+                 std::uint32_t stream) {
   const std::int64_t n = std::max<std::int64_t>(0, end - begin);
   std::vector<double> cumulative(spec.weights.size());
   double running = 0;
@@ -76,7 +77,7 @@ ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, st
   float* xs = x.data_ptr<float>();
   std::int64_t* ys = y.data_ptr<std::int64_t>();
   for (std::int64_t r = 0; r < n; ++r) {
-    const PhiloxBlock bits = philox_at(seed, static_cast<std::uint64_t>(begin + r));
+    const PhiloxBlock bits = philox_at(seed, static_cast<std::uint64_t>(begin + r), stream);
     const double pick = unit_open(bits[0]) * running;
     const auto mode = std::min<size_t>(
         static_cast<size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), pick) - cumulative.begin()),

@@ -20,7 +20,7 @@ void EvalOptions::register_on(CLI::App& app) {
   app.add_option("--ref", reference, "Reference: a dataset file, or toy:NAME for a built-in source")
       ->type_name("FILE")
       ->required();
-  app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed)")->capture_default_str();
+  app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed, from a stream no dataset uses)")->capture_default_str();
   app.add_flag("--json", json, "Print the metrics as one JSON object");
 }
 
@@ -36,7 +36,7 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
   if (data::is_toy_source(options.reference)) {
     ref.toy = data::toy_spec(options.reference);
     if (options.reference_rows < 2) usage_fail("--ref-n {}: needs at least 2 rows", options.reference_rows);
-    ref.x = data::toy_rows(*ref.toy, context.seed, 0, options.reference_rows).x;
+    ref.x = data::toy_rows(*ref.toy, context.seed, 0, options.reference_rows, data::kReferenceStream).x;
     return ref;
   }
   const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});

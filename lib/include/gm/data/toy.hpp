@@ -30,11 +30,15 @@ bool is_toy_source(const std::string& source);  // starts with "toy:"
 ToySpec toy_spec(const std::string& source);
 
 // Rows [begin, end) of the stream for `seed`: x [n, 2] float32 and y [n] int64 mode indices.
-// Row i depends only on (seed, i).
+// Row i depends only on (seed, stream, i). Datasets use stream 0; evaluation references draw
+// from stream 1, so a reference never repeats the rows of a dataset with the same seed.
 struct ToyRows {
   torch::Tensor x;
   torch::Tensor y;
 };
-ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, std::int64_t end);
+inline constexpr std::uint32_t kDataStream = 0;
+inline constexpr std::uint32_t kReferenceStream = 1;
+ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, std::int64_t end,
+                 std::uint32_t stream = kDataStream);
 
 }  // namespace gm::data
