@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [build|test]   (test adds what the test suite runs: h5py, PyTorch, ...)
 set -euo pipefail
 need=(cmake ninja-build g++ libtorch-dev libopenblas0-pthread libhdf5-dev libcli11-dev libfmt-dev libstb-dev
-      nlohmann-json3-dev libgtest-dev libgloo-dev hdf5-tools)
+      nlohmann-json3-dev libgtest-dev libgloo-dev hdf5-tools python3)
 if [[ ${1:-build} == test ]]; then
   # Real clients for the interop tests, and the tools the docs tests run.
   need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish)

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 scripts/deps.sh test
-scripts/build.sh -DGM_BUILD_TESTS=ON
+scripts/build.sh -DGM_BUILD_TESTS=ON -DGM_WERROR=ON
 echo "build took $((SECONDS - start)) s" >&2
 cd build
 ctest --output-on-failure -j "$(nproc)" --timeout 600

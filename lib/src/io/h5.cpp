@@ -181,43 +181,35 @@ Handle Object::open_attr(const std::string& name) const {
   return Handle(check_id(H5Aopen(id(), name.c_str(), H5P_DEFAULT), where(), "opening attribute"));
 }
 
-void Object::replace_attr(const std::string& name, hid_t type, hid_t space, const void* data) const {
+void Object::replace_attr(const std::string& name, hid_t file_type, hid_t memory_type, hid_t space,
+                          const void* data) const {
   if (has_attr(name)) check(H5Adelete(id(), name.c_str()), where(), "replacing attribute");
-  Handle attr(check_id(H5Acreate2(id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), where(),
+  Handle attr(check_id(H5Acreate2(id(), name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), where(),
                        "creating attribute"));
-  check(H5Awrite(attr.get(), type, data), where(), "writing attribute");
+  check(H5Awrite(attr.get(), memory_type, data), where(), "writing attribute");
 }
 
 void Object::set_attr(const std::string& name, const std::string& value) const {
   Handle type = make_string_type();
   Handle space(H5Screate(H5S_SCALAR));
   const char* text = value.c_str();
-  replace_attr(name, type.get(), space.get(), &text);
+  replace_attr(name, type.get(), type.get(), space.get(), &text);
 }
 
 void Object::set_attr(const std::string& name, double value) const {
   Handle space(H5Screate(H5S_SCALAR));
-  if (has_attr(name)) H5Adelete(id(), name.c_str());
-  Handle attr(check_id(H5Acreate2(id(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       where(), "creating attribute"));
-  check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, &value), where(), "writing attribute");
+  replace_attr(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), &value);
 }
 
 void Object::set_attr(const std::string& name, std::int64_t value) const {
   Handle space(H5Screate(H5S_SCALAR));
-  if (has_attr(name)) H5Adelete(id(), name.c_str());
-  Handle attr(check_id(H5Acreate2(id(), name.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       where(), "creating attribute"));
-  check(H5Awrite(attr.get(), H5T_NATIVE_INT64, &value), where(), "writing attribute");
+  replace_attr(name, H5T_STD_I64LE, H5T_NATIVE_INT64, space.get(), &value);
 }
 
 void Object::set_attr(const std::string& name, const std::vector<double>& values) const {
   const hsize_t n = values.size();
   Handle space(H5Screate_simple(1, &n, nullptr));
-  if (has_attr(name)) H5Adelete(id(), name.c_str());
-  Handle attr(check_id(H5Acreate2(id(), name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                       where(), "creating attribute"));
-  check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, values.data()), where(), "writing attribute");
+  replace_attr(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space.get(), values.data());
 }
 
 void Object::set_attr(const std::string& name, const std::vector<std::string>& values) const {
@@ -226,7 +218,7 @@ void Object::set_attr(const std::string& name, const std::vector<std::string>& v
   Handle space(H5Screate_simple(1, &n, nullptr));
   std::vector<const char*> texts;
   for (const auto& v : values) texts.push_back(v.c_str());
-  replace_attr(name, type.get(), space.get(), texts.data());
+  replace_attr(name, type.get(), type.get(), space.get(), texts.data());
 }
 
 namespace {
@@ -333,7 +325,7 @@ void Object::copy_attrs_from(const Object& source) const {
       fail("{}: attribute '{}' is too large to copy", source.where(), name);
     std::vector<char> buffer(size * static_cast<size_t>(std::max<hssize_t>(points, 1)));
     check(H5Aread(attr.get(), type.get(), buffer.data()), source.where(), "reading attribute");
-    replace_attr(name, type.get(), space.get(), buffer.data());
+    replace_attr(name, type.get(), type.get(), space.get(), buffer.data());
     if (H5Tdetect_class(type.get(), H5T_VLEN) > 0 || H5Tis_variable_str(type.get()) > 0)
       H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buffer.data());
   }

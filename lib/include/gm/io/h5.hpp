@@ -81,7 +81,7 @@ class Object {
 
  private:
   Handle open_attr(const std::string& name) const;
-  void replace_attr(const std::string& name, hid_t type, hid_t space, const void* data) const;
+  void replace_attr(const std::string& name, hid_t file_type, hid_t memory_type, hid_t space, const void* data) const;
 };
 
 class Dataset : public Object {
