@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
                       "into the same rows.",
                       {"gm-sample toy:grid25 -n 100000 --seed 1 -o grid.h5",
                        "gm-sample toy:grid25 -n 100000 --seed 1 --shard 0/4 -o part0.h5",
-                       "gm-sample toy:ring8 -n 1000 -o - | gm-convert - --describe"},
+                       "gm-sample toy:ring8 -n 1000 -o - | gm-convert - --describe",
+                       "gm-sample edm.h5 -n 2500 --sampler heun --steps 18 --seed 0 -o s_edm.h5"},
                       {"gm-train(1)", "gm-eval(1)", "gm-convert(1)", "gm(7)"}});
   gm::sample::SampleOptions options;
   options.register_on(tool.app());

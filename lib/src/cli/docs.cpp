@@ -99,15 +99,19 @@ std::string function_name(const std::string& tool) {
 
 std::string bash_completion(const std::vector<CommandDoc>& commands, const ToolInfo& info) {
   std::string words, valued, subcommands;
+  std::vector<std::string> seen;
   for (const auto& cmd : commands) {
     if (!cmd.name.empty()) subcommands += (subcommands.empty() ? "" : " ") + cmd.name;
     for (const auto& o : cmd.options) {
-      std::string names;
-      for (const auto& s : o.shorts) names += " -" + s;
-      for (const auto& l : o.longs) names += " --" + l;
-      if (words.find(names + " ") == std::string::npos) words += names;
-      if (!o.value.empty())
-        for (const auto& n : CLI::detail::split(names.substr(1), ' ')) valued += (valued.empty() ? "" : "|") + n;
+      std::vector<std::string> names;
+      for (const auto& s : o.shorts) names.push_back("-" + s);
+      for (const auto& l : o.longs) names.push_back("--" + l);
+      for (const auto& n : names) {
+        if (std::find(seen.begin(), seen.end(), n) != seen.end()) continue;
+        seen.push_back(n);
+        words += " " + n;
+        if (!o.value.empty()) valued += (valued.empty() ? "" : "|") + n;
+      }
     }
   }
   const std::string fn = function_name(info.name);

@@ -9,6 +9,7 @@ namespace gm::cli {
 void Verbs::register_on(CLI::App& app) {
   for (const Verb& verb : verbs_) {
     CLI::App* command = app.add_subcommand(verb.name, verb.help);
+    command->fallthrough();  // the common options work after the verb too
     commands_.emplace_back(command, verb.setup(*command));
   }
 }

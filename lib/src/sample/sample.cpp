@@ -3,6 +3,7 @@
 #include "gm/sample/sample.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
@@ -10,7 +11,10 @@
 #include "gm/cli/tool.hpp"
 #include "gm/data/toy.hpp"
 #include "gm/io/gmfile.hpp"
+#include "gm/data/noise.hpp"
+#include "gm/io/model_file.hpp"
 #include "gm/io/output.hpp"
+#include "gm/models/diffusion.hpp"
 #include "gm/version.hpp"
 
 namespace gm::sample {
@@ -24,6 +28,10 @@ void SampleOptions::register_on(CLI::App& app) {
       ->type_name("K/N")
       ->capture_default_str();
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
+  app.add_option("--sampler", sampler, "Diffusion sampler: euler or heun (EDM, Karras schedule rho=7)")
+      ->capture_default_str();
+  app.add_option("--steps", steps, "Sampler steps; heun takes 2 steps - 1 network evaluations")->capture_default_str();
+  app.add_flag("--raw-weights", raw_weights, "Sample with the trained weights instead of their moving average");
 }
 
 namespace {
@@ -61,6 +69,53 @@ void write_toy(const SampleOptions& options, const Context& context, const cli::
   log::verbose("wrote rows [{}, {}) of {} to {}", begin, end, options.count, options.output);
 }
 
+void write_diffusion(const SampleOptions& options, const Context& context, const cli::Shard& shard,
+                     const io::Input& input) {
+  models::DiffusionModel model =
+      models::DiffusionModel::from_file(io::read_model(input), options.source, !options.raw_weights);
+  model.net->to(context.device);
+  const std::vector<double> sigmas = models::karras_sigmas(options.steps, model.edm);
+  const models::Denoiser denoise = model.denoiser();
+  const std::int64_t begin = shard.begin(options.count), end = shard.end(options.count);
+
+  io::H5Output out(options.output, {options.source});
+  const h5::Group root = out.root();
+  io::stamp(root, io::Kind::samples, context, {input.record});
+  const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, model.data_shape, end - begin);
+  const h5::Dataset z = io::create_rows(root, "z", torch::kFloat, model.data_shape, end - begin);
+  Progress progress("sampling " + options.source, end - begin);
+  torch::NoGradGuard no_grad;
+  int nfe = 0;
+  double seconds = 0;
+  for (std::int64_t at = begin; at < end; at += options.chunk) {
+    const std::int64_t stop = std::min(end, at + options.chunk);
+    const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.data_shape);
+    const auto start = std::chrono::steady_clock::now();
+    const models::SampleResult result = models::edm_sample(denoise, noise.to(context.device), sigmas, options.sampler);
+    const torch::Tensor rows = result.x.to(torch::kCPU);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    nfe = result.nfe;
+    x.append(rows);
+    z.append(noise);
+    progress.update(stop - begin);
+  }
+  progress.finish();
+  io::set_json_attr(root, "model", {{"path", options.source}, {"sha256", input.record["sha256"]}});
+  root.set_attr("family", "diffusion");
+  root.set_attr("sampler", options.sampler);
+  root.set_attr("steps", static_cast<std::int64_t>(options.steps));
+  root.set_attr("nfe", static_cast<std::int64_t>(nfe));
+  root.set_attr("seed", static_cast<std::int64_t>(context.seed));
+  root.set_attr("guidance", 0.0);
+  root.set_attr("shard", options.shard);
+  root.set_attr("first_row", begin);
+  root.set_attr("seconds", seconds);
+  root.set_attr("ms_per_sample", end > begin ? 1000.0 * seconds / static_cast<double>(end - begin) : 0.0);
+  root.set_attr("batch", options.chunk);
+  root.set_attr("device", context.device.str());
+  out.commit();
+}
+
 }  // namespace
 
 void run(const SampleOptions& options, const Context& context) {
@@ -71,6 +126,7 @@ void run(const SampleOptions& options, const Context& context) {
   const io::Input model = io::open_gm(options.source, {io::Kind::model});
   const h5::Group root = model.file.root();
   const std::string family = root.has_attr("family") ? root.string_attr("family") : "(none)";
+  if (family == "diffusion") return write_diffusion(options, context, shard, model);
   fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, family);
 }
 

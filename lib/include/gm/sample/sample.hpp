@@ -19,6 +19,9 @@ struct SampleOptions {
   std::string output;           // -o, "-" for stdout
   std::string shard = "0/1";    // K/N: write only the K-th of N equal slices of the run
   std::int64_t chunk = 65536;   // rows generated and appended at a time
+  std::string sampler = "heun";  // for diffusion models: euler or heun
+  int steps = 18;                // sampler steps (Karras schedule)
+  bool raw_weights = false;      // sample with the trained weights rather than their EMA
 
   void register_on(CLI::App& app);
 };

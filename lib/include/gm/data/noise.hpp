@@ -1,0 +1,18 @@
+// Standard normal noise whose row i depends only on (seed, i), so sampling runs can be
+// sharded and chunked freely and still draw the same noise for the same row.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace gm::data {
+
+inline constexpr std::uint32_t kNoiseStream = 2;  // toy data uses streams 0 and 1
+
+// Rows [begin, end) of N(0, 1) noise of shape `row_shape`, float32.
+torch::Tensor normal_rows(std::uint64_t seed, std::int64_t begin, std::int64_t end,
+                          const std::vector<std::int64_t>& row_shape);
+
+}  // namespace gm::data

@@ -1,0 +1,26 @@
+// The diffusion model family: a denoiser network with EDM preconditioning, and its model-file
+// form (family "diffusion").
+#pragma once
+
+#include <string>
+
+#include "gm/io/model_file.hpp"
+#include "gm/models/edm.hpp"
+#include "gm/nn/noise_mlp.hpp"
+
+namespace gm::models {
+
+struct DiffusionModel {
+  nn::NoiseMlp net{nullptr};
+  EdmConfig edm;
+  std::vector<std::int64_t> data_shape;
+
+  RawNet raw() const;
+  Denoiser denoiser() const;
+  nlohmann::json config() const;
+
+  // Rebuilds the network from a model file, with the EMA weights when `use_ema` and present.
+  static DiffusionModel from_file(const io::ModelFile& file, const std::string& where, bool use_ema);
+};
+
+}  // namespace gm::models

@@ -1,0 +1,36 @@
+// An MLP denoiser for vector data, conditioned on the noise level through random Fourier
+// features (the embedding of EDM's NCSN++ configuration).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+namespace gm::nn {
+
+struct NoiseMlpConfig {
+  std::int64_t dim = 2;       // data dimensions, in and out
+  std::int64_t hidden = 256;  // width of every hidden layer
+  std::int64_t depth = 3;     // hidden layers after the input layer
+  std::int64_t fourier = 32;  // Fourier frequencies of the noise embedding (2x features)
+  double fourier_scale = 16;  // standard deviation of those frequencies
+
+  nlohmann::json to_json() const;
+  static NoiseMlpConfig from_json(const nlohmann::json& j);
+};
+
+class NoiseMlpImpl : public torch::nn::Module {
+ public:
+  explicit NoiseMlpImpl(const NoiseMlpConfig& config);
+  // x [N, dim], noise [N] (the preconditioned noise level c_noise) -> [N, dim].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noise);
+  const NoiseMlpConfig& config() const { return config_; }
+
+ private:
+  NoiseMlpConfig config_;
+  torch::Tensor frequencies_;  // buffer [fourier], drawn once at construction
+  torch::nn::Linear input_{nullptr}, embed_{nullptr}, embed_out_{nullptr}, output_{nullptr};
+  torch::nn::ModuleList hidden_{nullptr};
+};
+TORCH_MODULE(NoiseMlp);
+
+}  // namespace gm::nn

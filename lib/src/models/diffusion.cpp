@@ -1,0 +1,49 @@
+#include "gm/models/diffusion.hpp"
+
+#include "gm/base/error.hpp"
+#include "gm/nn/state.hpp"
+
+namespace gm::models {
+
+RawNet DiffusionModel::raw() const {
+  nn::NoiseMlp module = net;
+  return [module](const torch::Tensor& x, const torch::Tensor& c_noise) mutable { return module->forward(x, c_noise); };
+}
+
+Denoiser DiffusionModel::denoiser() const {
+  const RawNet f = raw();
+  const EdmConfig config = edm;
+  return [f, config](const torch::Tensor& x, double sigma) {
+    return edm_denoise(f, x, torch::full({x.size(0)}, sigma, x.options()), config);
+  };
+}
+
+nlohmann::json DiffusionModel::config() const {
+  return {{"network", net->config().to_json()},
+          {"parametrisation", "edm"},
+          {"edm", edm.to_json()},
+          {"data_shape", data_shape}};
+}
+
+DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::string& where, bool use_ema) {
+  if (file.family != "diffusion") fail("{}: is a {} model, not a diffusion model", where, file.family);
+  DiffusionModel model;
+  try {
+    const auto& config = file.config;
+    if (config.at("parametrisation").get<std::string>() != "edm")
+      fail("{}: parametrisation '{}' is not one this build samples", where, config.at("parametrisation").dump());
+    model.edm = EdmConfig::from_json(config.at("edm"));
+    model.data_shape = config.at("data_shape").get<std::vector<std::int64_t>>();
+    model.net = nn::NoiseMlp(nn::NoiseMlpConfig::from_json(config.at("network")));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: config is malformed: {}", where, e.what());
+  } catch (const Error& e) {
+    fail("{}: {}", where, e.what());
+  }
+  nn::load_parameters(*model.net, use_ema && !file.ema.empty() ? file.ema : file.params, where);
+  nn::load_buffers(*model.net, file.buffers, where);
+  model.net->eval();
+  return model;
+}
+
+}  // namespace gm::models
