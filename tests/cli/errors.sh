@@ -49,13 +49,16 @@ if [[ -w /dev/full ]]; then
     || fail "writing to /dev/full: $(cat "$meta/err")"
 fi
 
-# Interrupted sampling leaves no file.
+# Interrupted sampling leaves no file: SIGTERM once the output is being written, then SIGINT.
 gm-sample toy:grid25 -n 50000000 --chunk 1000 -o big.h5 2>/dev/null &
 pid=$!
-sleep 1
-kill -INT $pid
+for _ in $(seq 100); do compgen -G '.big.h5.gm-tmp-*' >/dev/null && break; sleep 0.2; done
+kill -TERM $pid
 wait $pid
 code=$?
+[[ $code == 143 ]] && pass "SIGTERM exits 143" || fail "SIGTERM exit code $code"
+timeout --preserve-status -s INT 3 gm-sample toy:grid25 -n 50000000 --chunk 1000 -o big.h5 2>/dev/null
+code=$?
 [[ $code == 130 ]] && pass "SIGINT exits 130" || fail "SIGINT exit code $code"
-[[ -z $(ls -A | grep -e big -e gm-tmp) ]] && pass "no partial output after SIGINT" || fail "left: $(ls -A)"
+[[ -z $(ls -A | grep -e big -e gm-tmp) ]] && pass "no partial output after the signals" || fail "left: $(ls -A)"
 finish

@@ -211,7 +211,9 @@ void install_signal_cleanup() {
   action.sa_handler = cleanup_and_reraise;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESETHAND;
-  sigaction(SIGINT, &action, nullptr);
+  // A SIGINT ignored by the parent (a background job of a script) stays ignored, as shells expect.
+  struct sigaction current {};
+  if (sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }
 
