@@ -7,7 +7,8 @@ int main(int argc, char** argv) {
                       "gm-eval compares a samples file with a reference dataset. Against a built-in toy reference it "
                       "reports the PacGAN mode metrics (modes covered, fraction of high-quality samples, reverse KL "
                       "of the mode histogram, rare modes covered); against any reference it reports the Frechet "
-                      "distance of raw features. Metrics go to stdout, as JSON with --json.",
+                      "distance of raw features and improved precision and recall with density and coverage "
+                      "(k-nearest-neighbour balls, k=5, at most 10,000 rows of each set). Metrics go to stdout, as JSON with --json.",
                       {"gm-eval samples.h5 --ref toy:grid25 --json", "gm-eval samples.h5 --ref grid.h5"},
                       {"gm-sample(1)", "gm-train(1)", "gm(7)"}});
   gm::eval::EvalOptions options;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "gm/base/error.hpp"
 #include "gm/data/toy.hpp"
 #include "gm/eval/metrics.hpp"
 #include "gm/io/h5.hpp"
@@ -72,6 +73,53 @@ TEST(Frechet, AgreesWithPytorchFidFormulaInScipy) {
       "covmean, _ = scipy.linalg.sqrtm(s1.dot(s2), disp=False)\n"
       "fd = ((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real)\n"
       "assert abs(fd - " + ours + ") <= 1e-6 * abs(fd), (fd, " + ours + ")\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Prdc, AgreesWithTheAuthorsFormulasInNumpy) {
+  gm::test::TempDir dir;
+  torch::manual_seed(2);
+  const auto real = torch::randn({700, 4}, torch::kDouble);
+  const auto fake = torch::randn({500, 4}, torch::kDouble) * 1.3 + 0.4;
+  {
+    auto file = gm::h5::File::create(dir.file("f.h5"));
+    file.root().write("real", real);
+    file.root().write("fake", fake);
+    file.close();
+  }
+  // Small chunks exercise the blockwise accumulation.
+  const auto ours = gm::eval::prdc(real, fake, 5, 64);
+  const auto text = [](double v) { return fmt::format("{:.17g}", v); };
+  // The prdc package (Naeem et al. 2020), restated with NumPy.
+  gm::test::run_python(
+      "import h5py, numpy as np\n"
+      "f = h5py.File('" + dir.file("f.h5") + "', 'r')\n"
+      "real, fake, k = f['real'][:], f['fake'][:], 5\n"
+      "def dist(a, b): return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))\n"
+      "def radii(x): return np.partition(dist(x, x), k, axis=-1)[:, k]\n"
+      "rr, fr, d = radii(real), radii(fake), dist(real, fake)\n"
+      "precision = (d < rr[:, None]).any(axis=0).mean()\n"
+      "recall = (d < fr[None, :]).any(axis=1).mean()\n"
+      "density = (1.0 / k) * (d < rr[:, None]).sum(axis=0).mean()\n"
+      "coverage = (d.min(axis=1) < rr).mean()\n"
+      "ours = [" + text(ours.precision) + ", " + text(ours.recall) + ", " + text(ours.density) + ", " +
+      text(ours.coverage) + "]\n"
+      "assert np.allclose(ours, [precision, recall, density, coverage], rtol=1e-12, atol=0), (ours, precision, recall, density, coverage)\n");
+  EXPECT_GT(ours.precision, 0.0);
+  EXPECT_LT(ours.coverage, 1.0);
+}
+
+TEST(Prdc, IdenticalSetsScorePerfectly) {
+  torch::manual_seed(3);
+  const auto x = torch::randn({300, 3});
+  const auto same = gm::eval::prdc(x, x, 5);
+  EXPECT_EQ(same.precision, 1.0);
+  EXPECT_EQ(same.recall, 1.0);
+  EXPECT_EQ(same.coverage, 1.0);
+  EXPECT_THROW(gm::eval::prdc(x.slice(0, 0, 4), x, 5), gm::Error);
 }
 
 }  // namespace

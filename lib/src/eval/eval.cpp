@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
 #include "gm/base/error.hpp"
@@ -22,6 +23,9 @@ void EvalOptions::register_on(CLI::App& app) {
       ->required();
   app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed, from a stream no dataset uses)")->capture_default_str();
   app.add_flag("--json", json, "Print the metrics as one JSON object");
+  app.add_option("--k", k, "Neighbours for precision, recall, density and coverage")->capture_default_str();
+  app.add_option("--prdc-rows", prdc_rows, "Rows of each set used for precision/recall/density/coverage")
+      ->capture_default_str();
 }
 
 namespace {
@@ -46,6 +50,13 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
   return ref;
 }
 
+// At most `limit` rows, drawn without replacement by seed when there are more.
+torch::Tensor at_most(const torch::Tensor& x, std::int64_t limit, std::uint64_t seed) {
+  if (x.size(0) <= limit) return x;
+  at::Generator generator = at::detail::createCPUGenerator(seed);
+  return x.index_select(0, torch::randperm(x.size(0), generator, torch::kLong).slice(0, 0, limit));
+}
+
 }  // namespace
 
 nlohmann::json evaluate(const EvalOptions& options, const Context& context) {
@@ -59,6 +70,11 @@ nlohmann::json evaluate(const EvalOptions& options, const Context& context) {
                             {"ref_n", ref.x.size(0)}};
   if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
   if (x.size(0) >= 2) metrics["fid"] = frechet_distance(x.flatten(1), ref.x.flatten(1));
+  if (options.k < 1 || options.prdc_rows < 2) usage_fail("--k and --prdc-rows must be positive");
+  if (x.size(0) > options.k && ref.x.size(0) > options.k)
+    metrics.update(prdc(at_most(ref.x, options.prdc_rows, context.seed), at_most(x, options.prdc_rows, context.seed + 1),
+                        options.k)
+                       .to_json());
   return metrics;
 }
 

@@ -77,4 +77,55 @@ double frechet_distance(const torch::Tensor& features1, const torch::Tensor& fea
   return mean_term + s1.trace().item<double>() + s2.trace().item<double>() - 2.0 * trace_root;
 }
 
+nlohmann::json Prdc::to_json() const {
+  return {{"precision", precision}, {"recall", recall}, {"density", density}, {"coverage", coverage}};
+}
+
+namespace {
+
+torch::Tensor distances(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::cdist(a, b, 2.0, /*compute_mode=*/0);
+}
+
+// Distance from each row to its k-th nearest neighbour in the same set (itself excluded).
+torch::Tensor knn_radii(const torch::Tensor& x, int k, std::int64_t chunk) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t at = 0; at < x.size(0); at += chunk) {
+    const torch::Tensor d = distances(x.slice(0, at, std::min(at + chunk, x.size(0))), x);
+    // The k+1 smallest include the point itself at distance 0.
+    parts.push_back(std::get<0>(d.topk(k + 1, 1, /*largest=*/false, /*sorted=*/true)).select(1, k));
+  }
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std::int64_t chunk) {
+  const torch::Tensor real = real_in.flatten(1).to(torch::kDouble), fake = fake_in.flatten(1).to(torch::kDouble);
+  if (real.size(1) != fake.size(1)) fail("PRDC needs features of the same size, got {} and {}", real.size(1), fake.size(1));
+  if (k < 1 || real.size(0) <= k || fake.size(0) <= k)
+    fail("PRDC with k={} needs more than {} rows in each set, got {} and {}", k, k, real.size(0), fake.size(0));
+  const torch::Tensor real_radii = knn_radii(real, k, chunk);
+  const torch::Tensor fake_radii = knn_radii(fake, k, chunk);
+  torch::Tensor fake_in_real = torch::zeros({fake.size(0)}, torch::kBool);   // precision
+  torch::Tensor real_in_fake = torch::zeros({real.size(0)}, torch::kBool);   // recall
+  torch::Tensor nearest_fake = torch::full({real.size(0)}, INFINITY, torch::kDouble);  // coverage
+  double density_count = 0;
+  for (std::int64_t at = 0; at < fake.size(0); at += chunk) {
+    const std::int64_t stop = std::min(at + chunk, fake.size(0));
+    const torch::Tensor d = distances(real, fake.slice(0, at, stop));  // [N, c]
+    const torch::Tensor inside_real_balls = d < real_radii.unsqueeze(1);
+    fake_in_real.slice(0, at, stop).copy_(inside_real_balls.any(0));
+    density_count += inside_real_balls.sum().item<double>();
+    real_in_fake |= (d < fake_radii.slice(0, at, stop).unsqueeze(0)).any(1);
+    nearest_fake = torch::minimum(nearest_fake, std::get<0>(d.min(1)));
+  }
+  Prdc out;
+  out.precision = fake_in_real.to(torch::kDouble).mean().item<double>();
+  out.recall = real_in_fake.to(torch::kDouble).mean().item<double>();
+  out.density = density_count / (static_cast<double>(k) * static_cast<double>(fake.size(0)));
+  out.coverage = (nearest_fake < real_radii).to(torch::kDouble).mean().item<double>();
+  return out;
+}
+
 }  // namespace gm::eval

@@ -17,6 +17,8 @@ struct EvalOptions {
   std::string reference;             // --ref: a dataset file or toy:NAME
   std::int64_t reference_rows = 10000;  // rows drawn when the reference is a toy source
   bool json = false;
+  int k = 5;                           // neighbours for precision, recall, density, coverage
+  std::int64_t prdc_rows = 10000;      // rows of each set used for them, drawn with --seed if more
 
   void register_on(CLI::App& app);
 };

@@ -27,4 +27,14 @@ std::vector<std::int64_t> tail_modes(const data::ToySpec& spec);
 // computes it: |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), in float64.
 double frechet_distance(const torch::Tensor& features1, const torch::Tensor& features2);
 
+// Improved precision and recall (Kynkäänniemi et al. 2019) and density and coverage (Naeem et
+// al. 2020) with k-nearest-neighbour balls, as the authors' prdc package computes them: a point's
+// ball reaches its k-th nearest neighbour in its own set, and "inside" is strictly closer.
+struct Prdc {
+  double precision = 0, recall = 0, density = 0, coverage = 0;
+  nlohmann::json to_json() const;
+};
+// real [N, D] and fake [M, D]; distances in float64, pairwise blocks of `chunk` rows at a time.
+Prdc prdc(const torch::Tensor& real, const torch::Tensor& fake, int k = 5, std::int64_t chunk = 4096);
+
 }  // namespace gm::eval
