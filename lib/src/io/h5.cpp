@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include "gm/base/error.hpp"
 #include "gm/base/shape.hpp"

@@ -115,7 +115,8 @@ AtomicPath::AtomicPath(std::string target) : target_(std::move(target)) {
   if (::stat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) fail("{}: is a folder, not a file", target_);
   const std::string folder = folder_of(target_);
   const std::string base = target_.substr(target_.rfind('/') == std::string::npos ? 0 : target_.rfind('/') + 1);
-  std::string pattern = folder + "/." + base + ".gm-tmp-XXXXXX";
+  // mkstemp replaces the six trailing X's with a unique suffix.
+  std::string pattern = folder + "/." + base + ".gm-tmp-" + std::string(6, 'X');
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) fail("{}: cannot write in {}: {}", target_, folder, errno_text());
   ::close(fd);
