@@ -7,4 +7,5 @@ complete -c gm-convert -s v -l verbose -d 'Print more detail; repeat for debug o
 complete -c gm-convert -l config -r -d 'Read options from a TOML or INI file (CLI11 config format)'
 complete -c gm-convert -l version -d 'Print versions of gm and its libraries, then exit'
 complete -c gm-convert -s h -l help -d 'Print this help, then exit'
+complete -c gm-convert -l size -r -d 'Width and height of a scatter PNG, in pixels (default: 512)'
 complete -c gm-convert -l describe -d 'Print what the input holds as JSON (kind, datasets, attributes, provenance)'

@@ -47,6 +47,46 @@ PY
 expect_exit 0 gm-eval g.h5 --ref toy:grid25 --json
 "$python" -c "import json,sys; m=json.load(open('$meta/out')); assert m['modes']==25 and m['hq']>0.97, m" \
   && pass "true data covers all 25 modes" || fail "eval of true data: $(cat "$meta/out")"
+# A density image of the grid: a real PNG whose dark pixels sit on the 25 modes.
+expect_exit 0 gm-convert g.h5 g.png --size 128
+"$python" - <<'PY' && pass "g.png is a 128x128 gray PNG with 25 dark clusters" || fail "g.png is wrong"
+import struct, zlib
+import numpy as np
+data = open("g.png", "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, width = 8, b"", None
+while pos < len(data):
+    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + length]
+    if kind == b"IHDR":
+        width, height, depth, color = struct.unpack(">IIBB", body[:10])
+        assert (width, height, depth, color) == (128, 128, 8, 0), (width, height, depth, color)
+    if kind == b"IDAT":
+        idat += body
+    pos += 12 + length
+raw = zlib.decompress(idat)
+rows, prev = [], np.zeros(width, np.int32)
+for r in range(height):  # undo the PNG row filters
+    f, line = raw[r * (width + 1)], np.frombuffer(raw[r * (width + 1) + 1:(r + 1) * (width + 1)], np.uint8).astype(np.int32)
+    out = np.zeros(width, np.int32)
+    for i in range(width):
+        a = out[i - 1] if i else 0
+        b, c = prev[i], (prev[i - 1] if i else 0)
+        p = a + b - c
+        pred = [0, a, b, (a + b) // 2, a if abs(p - a) <= min(abs(p - b), abs(p - c)) else (b if abs(p - b) <= abs(p - c) else c)][f]
+        out[i] = (line[i] + pred) % 256
+    rows.append(out)
+    prev = out
+img = np.array(rows)
+dark = img < 255
+assert 25 <= dark.sum() < 128 * 128 // 4, dark.sum()
+# Each dark pixel lies near one of the 25 centres, mapped from the range [-4.25, 4.25].
+ys, xs = np.nonzero(dark)
+cx = -4.25 + (xs + 0.5) / 128 * 8.5
+cy = -4.25 + (127 - ys + 0.5) / 128 * 8.5
+assert np.all(np.abs(cx - np.round(cx / 2) * 2) < 0.3) and np.all(np.abs(cy - np.round(cy / 2) * 2) < 0.3)
+PY
+expect_exit 2 gm-convert g.h5 g.png --size 4
 expect_exit 2 gm-sample toy:moons -n 10 -o m.h5
 expect_exit 2 gm-sample toy:grid25 -n 10 --shard 2/2 -o m.h5
 [[ ! -e m.h5 ]] && pass "no output after usage errors" || fail "m.h5 left behind"

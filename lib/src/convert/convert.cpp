@@ -6,13 +6,16 @@
 
 #include "gm/base/error.hpp"
 #include "gm/io/gmfile.hpp"
+#include "gm/base/shape.hpp"
 #include "gm/io/output.hpp"
+#include "gm/io/png.hpp"
 
 namespace gm::convert {
 
 void ConvertOptions::register_on(CLI::App& app) {
   app.add_option("input", input, "Input file; - reads stdin")->required();
-  app.add_option("output", output, "Output file, format by extension (.h5, .hdf5); - writes gm HDF5 to stdout");
+  app.add_option("output", output, "Output file, format by extension: .h5 or .hdf5 (a copy), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
+  app.add_option("--size", image_size, "Width and height of a scatter PNG, in pixels")->capture_default_str();
   app.add_flag("--describe", describe, "Print what the input holds as JSON (kind, datasets, attributes, provenance)");
 }
 
@@ -71,6 +74,34 @@ void copy_gm_file(const ConvertOptions& options, const Context& context, const i
   out.commit();
 }
 
+// A density image of 2-D points: log-scaled counts per pixel, dark on white, over the data's
+// nominal range (the /x `range` attribute) or else its bounding box.
+void write_scatter(const ConvertOptions& options, const io::Input& input) {
+  const h5::Dataset dataset = input.file.root().dataset("x");
+  const torch::Tensor x = dataset.read().to(torch::kDouble);
+  if (x.dim() != 2 || x.size(1) != 2)
+    usage_fail("{}: a scatter PNG needs 2-D points [N, 2], /x is {}", options.input, shape_text(x.sizes()));
+  if (x.size(0) == 0) fail("{}: /x has no rows to draw", options.input);
+  double lo = x.min().item<double>(), hi = x.max().item<double>();
+  if (dataset.has_attr("range")) {
+    const auto range = dataset.doubles_attr("range");
+    if (range.size() == 2 && range[1] > range[0]) lo = range[0], hi = range[1];
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  const std::int64_t size = options.image_size;
+  if (size < 16 || size > 8192) usage_fail("--size {}: must be between 16 and 8192 pixels", size);
+  // Row 0 is the top of the image: y grows upwards as in a plot.
+  const torch::Tensor col = ((x.select(1, 0) - lo) / (hi - lo) * size).floor().to(torch::kLong);
+  const torch::Tensor row = (size - 1) - ((x.select(1, 1) - lo) / (hi - lo) * size).floor().to(torch::kLong);
+  const torch::Tensor inside = (col >= 0) & (col < size) & (row >= 0) & (row < size);
+  const torch::Tensor counts =
+      torch::bincount((row * size + col).masked_select(inside), {}, size * size).to(torch::kDouble);
+  const double peak = std::log1p(counts.max().item<double>());
+  const torch::Tensor shade = peak > 0 ? counts.log1p() / peak : counts;
+  const torch::Tensor gray = (255.0 * (1.0 - shade)).round().clamp(0, 255).to(torch::kByte).view({size, size});
+  io::write_output(options.output, {options.input}, io::encode_png(gray));
+}
+
 }  // namespace
 
 nlohmann::json describe(const h5::File& file) {
@@ -92,7 +123,8 @@ void run(const ConvertOptions& options, const Context& context) {
   const io::Input input = io::open_gm(options.input, {});
   if (options.output == "-" || ends_with(options.output, ".h5") || ends_with(options.output, ".hdf5"))
     return copy_gm_file(options, context, input);
-  usage_fail("{}: unknown output format; gm-convert writes .h5 and .hdf5", options.output);
+  if (ends_with(options.output, ".png")) return write_scatter(options, input);
+  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5 and .png", options.output);
 }
 
 }  // namespace gm::convert

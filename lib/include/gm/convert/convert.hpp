@@ -17,6 +17,7 @@ struct ConvertOptions {
   std::string input;   // "-" reads stdin
   std::string output;  // "-" writes stdout; the extension picks the format
   bool describe = false;
+  std::int64_t image_size = 512;  // --size of a scatter PNG
 
   void register_on(CLI::App& app);
 };
