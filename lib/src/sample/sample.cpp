@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
@@ -15,6 +16,7 @@
 #include "gm/io/model_file.hpp"
 #include "gm/io/output.hpp"
 #include "gm/models/diffusion.hpp"
+#include "gm/models/gan.hpp"
 #include "gm/version.hpp"
 
 namespace gm::sample {
@@ -69,29 +71,50 @@ void write_toy(const SampleOptions& options, const Context& context, const cli::
   log::verbose("wrote rows [{}, {}) of {} to {}", begin, end, options.count, options.output);
 }
 
-void write_diffusion(const SampleOptions& options, const Context& context, const cli::Shard& shard,
-                     const io::Input& input) {
-  models::DiffusionModel model =
-      models::DiffusionModel::from_file(io::read_model(input), options.source, !options.raw_weights);
-  model.net->to(context.device);
-  const std::vector<double> sigmas = models::karras_sigmas(options.steps, model.edm);
-  const models::Denoiser denoise = model.denoiser();
-  const std::int64_t begin = shard.begin(options.count), end = shard.end(options.count);
+// How one model family turns noise rows into sample rows.
+struct ModelSampler {
+  std::string family, sampler;
+  int steps = 1;
+  std::vector<std::int64_t> data_shape, noise_shape;
+  std::function<models::SampleResult(const torch::Tensor& noise)> generate;
+};
 
+ModelSampler diffusion_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
+  models::DiffusionModel model = models::DiffusionModel::from_file(file, options.source, !options.raw_weights);
+  model.net->to(context.device);
+  const models::Denoiser denoise = model.denoiser();
+  const std::vector<double> sigmas = models::karras_sigmas(options.steps, model.edm);
+  const std::string sampler = options.sampler;
+  if (sampler != "euler" && sampler != "heun") usage_fail("--sampler {}: EDM models sample with euler or heun", sampler);
+  return {"diffusion", sampler, options.steps, model.data_shape, model.data_shape,
+          [denoise, sigmas, sampler](const torch::Tensor& z) { return models::edm_sample(denoise, z, sigmas, sampler); }};
+}
+
+ModelSampler gan_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
+  models::GanNets nets = models::gan_from_file(file, options.source);
+  nets->to(context.device);
+  nn::Mlp generator = nets->generator;
+  return {"gan", "generator", 1, nets->config().data_shape, {nets->config().latent},
+          [generator](const torch::Tensor& z) mutable { return models::SampleResult{generator->forward(z), 1}; }};
+}
+
+void write_model_samples(const SampleOptions& options, const Context& context, const cli::Shard& shard,
+                         const io::Input& input, const ModelSampler& model) {
+  const std::int64_t begin = shard.begin(options.count), end = shard.end(options.count);
   io::H5Output out(options.output, {options.source});
   const h5::Group root = out.root();
   io::stamp(root, io::Kind::samples, context, {input.record});
   const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, model.data_shape, end - begin);
-  const h5::Dataset z = io::create_rows(root, "z", torch::kFloat, model.data_shape, end - begin);
+  const h5::Dataset z = io::create_rows(root, "z", torch::kFloat, model.noise_shape, end - begin);
   Progress progress("sampling " + options.source, end - begin);
   torch::NoGradGuard no_grad;
   int nfe = 0;
   double seconds = 0;
   for (std::int64_t at = begin; at < end; at += options.chunk) {
     const std::int64_t stop = std::min(end, at + options.chunk);
-    const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.data_shape);
+    const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.noise_shape);
     const auto start = std::chrono::steady_clock::now();
-    const models::SampleResult result = models::edm_sample(denoise, noise.to(context.device), sigmas, options.sampler);
+    const models::SampleResult result = model.generate(noise.to(context.device));
     const torch::Tensor rows = result.x.to(torch::kCPU);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nfe = result.nfe;
@@ -101,9 +124,9 @@ void write_diffusion(const SampleOptions& options, const Context& context, const
   }
   progress.finish();
   io::set_json_attr(root, "model", {{"path", options.source}, {"sha256", input.record["sha256"]}});
-  root.set_attr("family", "diffusion");
-  root.set_attr("sampler", options.sampler);
-  root.set_attr("steps", static_cast<std::int64_t>(options.steps));
+  root.set_attr("family", model.family);
+  root.set_attr("sampler", model.sampler);
+  root.set_attr("steps", static_cast<std::int64_t>(model.steps));
   root.set_attr("nfe", static_cast<std::int64_t>(nfe));
   root.set_attr("seed", static_cast<std::int64_t>(context.seed));
   root.set_attr("guidance", 0.0);
@@ -124,10 +147,12 @@ void run(const SampleOptions& options, const Context& context) {
   const cli::Shard shard = cli::parse_shard(options.shard);
   if (data::is_toy_source(options.source)) return write_toy(options, context, shard);
   const io::Input model = io::open_gm(options.source, {io::Kind::model});
-  const h5::Group root = model.file.root();
-  const std::string family = root.has_attr("family") ? root.string_attr("family") : "(none)";
-  if (family == "diffusion") return write_diffusion(options, context, shard, model);
-  fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, family);
+  const io::ModelFile file = io::read_model(model);
+  ModelSampler sampler;
+  if (file.family == "diffusion") sampler = diffusion_sampler(options, context, file);
+  else if (file.family == "gan") sampler = gan_sampler(options, context, file);
+  else fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, file.family);
+  write_model_samples(options, context, shard, model, sampler);
 }
 
 }  // namespace gm::sample

@@ -1,0 +1,77 @@
+// What every trainer shares: the common options, the training rows, shuffled batches, weight
+// averaging, and the loop that logs the /history curves, shows progress and writes checkpoints.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <torch/torch.h>
+
+#include "gm/base/context.hpp"
+#include "gm/io/gmfile.hpp"
+#include "gm/nn/state.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace gm::train {
+
+struct LoopOptions {
+  std::string data;    // dataset file
+  std::string output;  // model file
+  std::int64_t steps = 20000;
+  std::int64_t batch = 512;
+  std::int64_t checkpoint_every = 0;  // also write the model every N steps (0: only at the end)
+  std::int64_t log_every = 100;       // steps per point of the /history curves
+
+  void register_on(CLI::App& app);
+  void check() const;
+};
+
+// The /x rows of a dataset file as float32 vectors [N, D] on the run's device.
+struct VectorData {
+  io::Input input;
+  torch::Tensor x;
+};
+VectorData load_vectors(const std::string& path, const Context& context, const std::string& trainer);
+
+// Batches drawn without replacement, one shuffled pass over the rows after another.
+class ShuffledBatches {
+ public:
+  ShuffledBatches(torch::Tensor rows, std::int64_t batch, at::Generator& generator);
+  torch::Tensor next();
+
+ private:
+  torch::Tensor rows_, order_;
+  std::int64_t batch_, cursor_ = 0;
+  at::Generator& generator_;
+};
+
+// An exponential moving average of a module's parameters.
+class WeightAverage {
+ public:
+  WeightAverage(const torch::nn::Module& module, double decay);
+  void update(const torch::nn::Module& module);
+  nn::NamedTensors weights(const torch::nn::Module& module) const;
+
+ private:
+  double decay_;
+  std::vector<torch::Tensor> weights_;
+};
+
+// Curves over training, each a point per log interval: "step" and the named losses.
+using Curves = std::map<std::string, std::vector<float>>;
+std::map<std::string, torch::Tensor> curve_tensors(const Curves& curves);
+
+// Runs `step` (returning its named losses) options.steps times, with progress on stderr, a
+// point of every curve each log interval (failing when a loss is not finite), and a call of
+// `write(step, curves)` every checkpoint interval and at the end.
+void run_loop(const LoopOptions& options, const std::string& label,
+              const std::function<std::map<std::string, double>()>& step,
+              const std::function<void(std::int64_t, const Curves&)>& write);
+
+}  // namespace gm::train
