@@ -67,12 +67,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
 }
 
 cli::Verb diffusion_verb() {
-  auto options = std::make_shared<DiffusionTrainOptions>();
-  return {"diffusion", "EDM diffusion model (Karras et al. 2022) on vector data",
-          [options](CLI::App& command) -> cli::Action {
-            options->register_on(command);
-            return [options](const Context& context) { train_diffusion(*options, context); };
-          }};
+  return cli::make_verb<DiffusionTrainOptions>("diffusion", "EDM diffusion model (Karras et al. 2022) on vector data", train_diffusion);
 }
 
 }  // namespace gm::train

@@ -98,12 +98,8 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
 }
 
 cli::Verb gan_verb() {
-  auto options = std::make_shared<GanTrainOptions>();
-  return {"gan", "GAN on vector data: non-saturating or hinge loss, R1 penalty, PacGAN packing",
-          [options](CLI::App& command) -> cli::Action {
-            options->register_on(command);
-            return [options](const Context& context) { train_gan(*options, context); };
-          }};
+  return cli::make_verb<GanTrainOptions>(
+      "gan", "GAN on vector data: non-saturating or hinge loss, R1 penalty, PacGAN packing", train_gan);
 }
 
 }  // namespace gm::train

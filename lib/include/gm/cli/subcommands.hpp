@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,17 @@ struct Verb {
   std::string help;
   std::function<Action(CLI::App& command)> setup;  // adds the verb's options, returns its action
 };
+
+// A verb whose options struct registers itself (Options::register_on) and whose work is
+// run(options, context).
+template <typename Options>
+Verb make_verb(std::string name, std::string help, void (*run)(const Options&, const Context&)) {
+  auto options = std::make_shared<Options>();
+  return {std::move(name), std::move(help), [options, run](CLI::App& command) -> Action {
+            options->register_on(command);
+            return [options, run](const Context& context) { run(*options, context); };
+          }};
+}
 
 class Verbs {
  public:
