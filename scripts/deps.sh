@@ -6,7 +6,7 @@ need=(cmake ninja-build g++ libtorch-dev libopenblas0-pthread libhdf5-dev libcli
       nlohmann-json3-dev libgtest-dev libgloo-dev hdf5-tools python3)
 if [[ ${1:-build} == test ]]; then
   # Real clients for the interop tests, and the tools the docs tests run.
-  need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish)
+  need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish gnuplot-nox)
 fi
 missing=()
 for package in "${need[@]}"; do

@@ -1,10 +1,10 @@
-#include <CLI/CLI.hpp>
-
 #include "gm/eval/eval.hpp"
 
+#include <functional>
 #include <iostream>
 #include <optional>
 
+#include <CLI/CLI.hpp>
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
@@ -17,12 +17,15 @@
 namespace gm::eval {
 
 void EvalOptions::register_on(CLI::App& app) {
-  app.add_option("samples", samples, "Samples or dataset file to score; - reads stdin")->required();
+  app.add_option("samples", samples, "Samples or dataset files to score; - reads stdin")->required();
   app.add_option("--ref", reference, "Reference: a dataset file, or toy:NAME for a built-in source")
       ->type_name("FILE")
       ->required();
   app.add_option("--ref-n", reference_rows, "Rows drawn from a toy reference (with --seed, from a stream no dataset uses)")->capture_default_str();
-  app.add_flag("--json", json, "Print the metrics as one JSON object");
+  app.add_flag("--json", json, "Print the metrics as JSON: an object, or with --compare an array");
+  app.add_flag("--compare", compare, "Score several samples files side by side, one row each");
+  app.add_option("--plot", plot, "With --compare: also draw the comparison as a PNG (needs gnuplot)")
+      ->type_name("FILE");
   app.add_option("--k", k, "Neighbours for precision, recall, density and coverage")->capture_default_str();
   app.add_option("--prdc-rows", prdc_rows, "Rows of each set used for precision/recall/density/coverage")
       ->capture_default_str();
@@ -59,18 +62,25 @@ torch::Tensor at_most(const torch::Tensor& x, std::int64_t limit, std::uint64_t 
 
 }  // namespace
 
-nlohmann::json evaluate(const EvalOptions& options, const Context& context) {
-  const io::Input input = io::open_gm(options.samples, {io::Kind::samples, io::Kind::dataset});
-  const torch::Tensor x = input.file.root().dataset("x").read();
-  const Reference ref = load_reference(options, context);
+namespace {
+
+// `reference` is called after the samples file opened, so a missing input is the error reported.
+nlohmann::json evaluate_file(const std::string& path, const std::function<const Reference&()>& reference,
+                             const EvalOptions& options, const Context& context) {
+  const io::Input input = io::open_gm(path, {io::Kind::samples, io::Kind::dataset});
+  const h5::Group root = input.file.root();
+  const torch::Tensor x = root.dataset("x").read();
+  const Reference& ref = reference();
   if (x.sizes().slice(1) != ref.x.sizes().slice(1))
     fail("{}: rows of shape {} do not match the reference's {}", input.file.label(), shape_text(x.sizes().slice(1)),
          shape_text(ref.x.sizes().slice(1)));
-  nlohmann::json metrics = {{"samples", options.samples}, {"reference", options.reference}, {"n", x.size(0)},
+  nlohmann::json metrics = {{"samples", path}, {"reference", options.reference}, {"n", x.size(0)},
                             {"ref_n", ref.x.size(0)}};
+  // Speed as the sampler measured it (samples files only).
+  for (const char* key : {"nfe", "ms_per_sample"})
+    metrics[key] = root.has_attr(key) ? nlohmann::json(root.double_attr(key)) : nlohmann::json(nullptr);
   if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
   if (x.size(0) >= 2) metrics["fid"] = frechet_distance(x.flatten(1), ref.x.flatten(1));
-  if (options.k < 1 || options.prdc_rows < 2) usage_fail("--k and --prdc-rows must be positive");
   if (x.size(0) > options.k && ref.x.size(0) > options.k)
     metrics.update(prdc(at_most(ref.x, options.prdc_rows, context.seed), at_most(x, options.prdc_rows, context.seed + 1),
                         options.k)
@@ -78,15 +88,56 @@ nlohmann::json evaluate(const EvalOptions& options, const Context& context) {
   return metrics;
 }
 
-void run(const EvalOptions& options, const Context& context) {
-  const nlohmann::json metrics = evaluate(options, context);
-  if (options.json) {
-    std::cout << metrics.dump() << std::endl;
-    return;
+std::string cell(const nlohmann::json& row, const char* key, const char* format) {
+  if (!row.contains(key) || row[key].is_null()) return "-";
+  return fmt::format(fmt::runtime(format), row[key].get<double>());
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& context) {
+  if (options.k < 1 || options.prdc_rows < 2) usage_fail("--k and --prdc-rows must be positive");
+  if (options.samples.size() > 1 && !options.compare) usage_fail("several samples files need --compare");
+  if (!options.plot.empty() && !options.compare) usage_fail("--plot draws a comparison and needs --compare");
+  std::optional<Reference> ref;
+  const auto reference = [&]() -> const Reference& {
+    if (!ref) ref = load_reference(options, context);
+    return *ref;
+  };
+  std::vector<nlohmann::json> rows;
+  for (const auto& path : options.samples) rows.push_back(evaluate_file(path, reference, options, context));
+  return rows;
+}
+
+std::string comparison_table(const std::vector<nlohmann::json>& rows) {
+  std::string out = fmt::format("{:<24} | {:>6} {:>9} | {:>6} {:>7} {:>6} {:>8} {:>5} | {:>5} {:>9}\n", "samples", "hq",
+                                "precision", "modes", "rkl", "recall", "coverage", "tail", "NFE", "ms/sample");
+  out += std::string(out.size() - 1, '-') + "\n";
+  for (const auto& row : rows) {
+    const std::string tail = row.contains("tail_modes")
+                                 ? fmt::format("{}/{}", row["tail_modes"].get<int>(), row["tail_total"].get<int>())
+                                 : "-";
+    out += fmt::format("{:<24} | {:>6} {:>9} | {:>6} {:>7} {:>6} {:>8} {:>5} | {:>5} {:>9}\n",
+                       row["samples"].get<std::string>(), cell(row, "hq", "{:.3f}"), cell(row, "precision", "{:.3f}"),
+                       cell(row, "modes", "{:.0f}"), cell(row, "rkl", "{:.4f}"), cell(row, "recall", "{:.3f}"),
+                       cell(row, "coverage", "{:.3f}"), tail, cell(row, "nfe", "{:.0f}"),
+                       cell(row, "ms_per_sample", "{:.4f}"));
   }
-  for (const auto& [key, value] : metrics.items())
-    std::cout << fmt::format("{:<12} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
-  std::cout.flush();
+  return out;
+}
+
+void run(const EvalOptions& options, const Context& context) {
+  const std::vector<nlohmann::json> rows = evaluate(options, context);
+  if (!options.plot.empty()) plot_comparison(rows, options.plot);
+  if (options.json) {
+    std::cout << (options.compare ? nlohmann::json(rows) : rows.front()).dump() << std::endl;
+  } else if (options.compare) {
+    std::cout << comparison_table(rows) << std::flush;
+  } else {
+    for (const auto& [key, value] : rows.front().items())
+      std::cout << fmt::format("{:<14} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+    std::cout.flush();
+  }
 }
 
 }  // namespace gm::eval
