@@ -7,7 +7,7 @@
 namespace gm::data {
 
 torch::Tensor normal_rows(std::uint64_t seed, std::int64_t begin, std::int64_t end,
-                          const std::vector<std::int64_t>& row_shape) {
+                          const std::vector<std::int64_t>& row_shape, std::uint32_t stream) {
   std::int64_t per_row = 1;
   for (std::int64_t d : row_shape) per_row *= d;
   const std::int64_t rows = std::max<std::int64_t>(0, end - begin);
@@ -21,7 +21,7 @@ torch::Tensor normal_rows(std::uint64_t seed, std::int64_t begin, std::int64_t e
     for (std::int64_t j = 0; j < per_row; j += 4) {
       // One Philox block per 4 values: (row, stream, block) is the counter.
       const PhiloxBlock bits = philox4x32(
-          {static_cast<std::uint32_t>(row), static_cast<std::uint32_t>(row >> 32), kNoiseStream,
+          {static_cast<std::uint32_t>(row), static_cast<std::uint32_t>(row >> 32), stream,
            static_cast<std::uint32_t>(j / 4)},
           key);
       for (int pair = 0; pair < 2; ++pair) {

@@ -1,8 +1,10 @@
 #include "gm/distill/distill.hpp"
 
+#include "gm/distill/consistency.hpp"
+
 namespace gm::distill {
 
-// Methods add themselves here as they land (progressive, consistency, lcm).
-std::vector<cli::Verb> methods() { return {}; }
+// Methods add themselves here as they land (progressive, lcm).
+std::vector<cli::Verb> methods() { return {consistency_verb()}; }
 
 }  // namespace gm::distill

@@ -25,8 +25,9 @@ nlohmann::json DiffusionModel::config() const {
           {"data_shape", data_shape}};
 }
 
-DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::string& where, bool use_ema) {
-  if (file.family != "diffusion") fail("{}: is a {} model, not a diffusion model", where, file.family);
+DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::string& where, bool use_ema,
+                                         const std::string& family) {
+  if (file.family != family) fail("{}: is a {} model, not a {} model", where, file.family, family);
   DiffusionModel model;
   try {
     const auto& config = file.config;

@@ -15,6 +15,7 @@
 #include "gm/data/noise.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/io/output.hpp"
+#include "gm/models/consistency.hpp"
 #include "gm/models/diffusion.hpp"
 #include "gm/models/gan.hpp"
 #include "gm/version.hpp"
@@ -32,7 +33,7 @@ void SampleOptions::register_on(CLI::App& app) {
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
   app.add_option("--sampler", sampler, "Diffusion sampler: euler or heun (EDM, Karras schedule rho=7)")
       ->capture_default_str();
-  app.add_option("--steps", steps, "Sampler steps; heun takes 2 steps - 1 network evaluations")->capture_default_str();
+  app.add_option("--steps", steps, "Sampler steps; heun takes 2 steps - 1 network evaluations, a consistency model 1 per step")->capture_default_str();
   app.add_flag("--raw-weights", raw_weights, "Sample with the trained weights instead of their moving average");
 }
 
@@ -76,7 +77,8 @@ struct ModelSampler {
   std::string family, sampler;
   int steps = 1;
   std::vector<std::int64_t> data_shape, noise_shape;
-  std::function<models::SampleResult(const torch::Tensor& noise)> generate;
+  // Noise rows [first_row, first_row + z.size(0)) of the run -> samples.
+  std::function<models::SampleResult(const torch::Tensor& z, std::int64_t first_row)> generate;
 };
 
 ModelSampler diffusion_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
@@ -87,7 +89,9 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
   const std::string sampler = options.sampler;
   if (sampler != "euler" && sampler != "heun") usage_fail("--sampler {}: EDM models sample with euler or heun", sampler);
   return {"diffusion", sampler, options.steps, model.data_shape, model.data_shape,
-          [denoise, sigmas, sampler](const torch::Tensor& z) { return models::edm_sample(denoise, z, sigmas, sampler); }};
+          [denoise, sigmas, sampler](const torch::Tensor& z, std::int64_t) {
+            return models::edm_sample(denoise, z, sigmas, sampler);
+          }};
 }
 
 ModelSampler gan_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
@@ -95,7 +99,34 @@ ModelSampler gan_sampler(const SampleOptions& options, const Context& context, c
   nets->to(context.device);
   nn::Mlp generator = nets->generator;
   return {"gan", "generator", 1, nets->config().data_shape, {nets->config().latent},
-          [generator](const torch::Tensor& z) mutable { return models::SampleResult{generator->forward(z), 1}; }};
+          [generator](const torch::Tensor& z, std::int64_t) mutable {
+            return models::SampleResult{generator->forward(z), 1};
+          }};
+}
+
+ModelSampler consistency_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
+  models::DiffusionModel model =
+      models::DiffusionModel::from_file(file, options.source, !options.raw_weights, "consistency");
+  model.net->to(context.device);
+  const models::RawNet raw = model.raw();
+  const models::EdmConfig edm = model.edm;
+  const std::vector<double> sigmas = models::consistency_sigmas(options.steps, edm);
+  const std::vector<std::int64_t> shape = model.data_shape;
+  const std::uint64_t seed = context.seed;
+  const c10::Device device = context.device;
+  const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
+    return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
+  };
+  return {"consistency", "multistep", options.steps, shape, shape,
+          [f, sigmas, edm, shape, seed, device](const torch::Tensor& z, std::int64_t first_row) {
+            // Step k re-noises with its own per-row stream, so shards draw the same noise.
+            const auto noise = [&](int k) {
+              return data::normal_rows(seed, first_row, first_row + z.size(0), shape,
+                                       data::kNoiseStream + static_cast<std::uint32_t>(k))
+                  .to(device);
+            };
+            return models::consistency_sample(f, z, sigmas, edm.sigma_min, noise);
+          }};
 }
 
 void write_model_samples(const SampleOptions& options, const Context& context, const cli::Shard& shard,
@@ -114,7 +145,7 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
     const std::int64_t stop = std::min(end, at + options.chunk);
     const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.noise_shape);
     const auto start = std::chrono::steady_clock::now();
-    const models::SampleResult result = model.generate(noise.to(context.device));
+    const models::SampleResult result = model.generate(noise.to(context.device), at);
     const torch::Tensor rows = result.x.to(torch::kCPU);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nfe = result.nfe;
@@ -151,6 +182,7 @@ void run(const SampleOptions& options, const Context& context) {
   ModelSampler sampler;
   if (file.family == "diffusion") sampler = diffusion_sampler(options, context, file);
   else if (file.family == "gan") sampler = gan_sampler(options, context, file);
+  else if (file.family == "consistency") sampler = consistency_sampler(options, context, file);
   else fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, file.family);
   write_model_samples(options, context, shard, model, sampler);
 }

@@ -9,10 +9,11 @@
 
 namespace gm::data {
 
-inline constexpr std::uint32_t kNoiseStream = 2;  // toy data uses streams 0 and 1
+inline constexpr std::uint32_t kNoiseStream = 2;  // toy data uses streams 0 and 1; samplers that
+                                                   // need more noise per row use 3, 4, ...
 
 // Rows [begin, end) of N(0, 1) noise of shape `row_shape`, float32.
 torch::Tensor normal_rows(std::uint64_t seed, std::int64_t begin, std::int64_t end,
-                          const std::vector<std::int64_t>& row_shape);
+                          const std::vector<std::int64_t>& row_shape, std::uint32_t stream = kNoiseStream);
 
 }  // namespace gm::data

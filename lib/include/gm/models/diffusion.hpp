@@ -1,5 +1,5 @@
 // The diffusion model family: a denoiser network with EDM preconditioning, and its model-file
-// form (family "diffusion").
+// form (family "diffusion"; consistency students reuse it).
 #pragma once
 
 #include <string>
@@ -19,8 +19,10 @@ struct DiffusionModel {
   Denoiser denoiser() const;
   nlohmann::json config() const;
 
-  // Rebuilds the network from a model file, with the EMA weights when `use_ema` and present.
-  static DiffusionModel from_file(const io::ModelFile& file, const std::string& where, bool use_ema);
+  // Rebuilds the network from a model file of `family` (diffusion, or consistency for a distilled
+  // student, which shares the network), with the EMA weights when `use_ema` and present.
+  static DiffusionModel from_file(const io::ModelFile& file, const std::string& where, bool use_ema,
+                                  const std::string& family = "diffusion");
 };
 
 }  // namespace gm::models

@@ -1,0 +1,32 @@
+// Consistency models (Song et al. 2023): the boundary-condition parametrisation, the pseudo-Huber
+// distance of improved consistency training (Song & Dhariwal 2023), and multistep sampling.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "gm/models/edm.hpp"
+
+namespace gm::models {
+
+// f(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in x, c_noise) with
+// c_skip = sd^2 / ((sigma - sigma_min)^2 + sd^2) and c_out = sd (sigma - sigma_min) / sqrt(sd^2 + sigma^2),
+// so f(x, sigma_min) = x exactly. c_in and c_noise are EDM's, so a student starts from its teacher.
+torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
+                                   const EdmConfig& config);
+
+// Mean over rows of sqrt(|a - b|^2 + c^2) - c.
+torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c);
+
+// The sigmas at which multistep sampling evaluates f: sigma_max, then the inner points of a
+// Karras grid of steps + 1 points (so 2 steps use sigma_max and about 2.5 for EDM's defaults).
+std::vector<double> consistency_sigmas(int steps, const EdmConfig& config);
+
+// Algorithm 1 of Song et al. 2023: x = f(z sigma_0, sigma_0); then for each later sigma, add
+// fresh noise of variance sigma^2 - sigma_min^2 and map back with f. `noise(k)` gives the noise
+// for step k >= 1, shaped like z.
+using ConsistencyFn = std::function<torch::Tensor(const torch::Tensor& x, double sigma)>;
+SampleResult consistency_sample(const ConsistencyFn& f, const torch::Tensor& z, const std::vector<double>& sigmas,
+                                double sigma_min, const std::function<torch::Tensor(int)>& noise);
+
+}  // namespace gm::models

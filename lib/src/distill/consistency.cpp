@@ -1,0 +1,126 @@
+#include "gm/distill/consistency.hpp"
+
+#include <cmath>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <CLI/CLI.hpp>
+
+#include "gm/base/error.hpp"
+#include "gm/base/log.hpp"
+#include "gm/io/model_file.hpp"
+#include "gm/models/consistency.hpp"
+#include "gm/models/diffusion.hpp"
+
+namespace gm::distill {
+
+void ConsistencyOptions::register_on(CLI::App& app) {
+  app.add_option("teacher", teacher, "Diffusion model file to distill")->required();
+  loop.register_on(app);
+  app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
+  app.add_option("--target-ema", target_ema, "Decay mu of the target network")->capture_default_str();
+  app.add_option("--ema", ema_decay, "Decay of the weight average that gm-sample uses")->capture_default_str();
+  app.add_option("--grid", grid, "Points N of the Karras discretisation the teacher steps between")
+      ->capture_default_str();
+  app.add_option("--huber-c", huber_c, "Pseudo-Huber constant c; 0 picks 0.00054 sqrt(d)")->capture_default_str();
+}
+
+namespace {
+
+void lerp_parameters(torch::nn::Module& target, const torch::nn::Module& source, double weight) {
+  torch::NoGradGuard no_grad;
+  const auto to = target.parameters(), from = source.parameters();
+  for (size_t i = 0; i < to.size(); ++i) to[i].lerp_(from[i], weight);
+}
+
+}  // namespace
+
+void distill_consistency(const ConsistencyOptions& options, const Context& context) {
+  options.loop.check();
+  if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
+  if (!(options.target_ema >= 0 && options.target_ema < 1)) usage_fail("--target-ema {}: must be in [0, 1)", options.target_ema);
+  if (options.grid < 2) usage_fail("--grid {}: needs at least 2 points", options.grid);
+  if (options.huber_c < 0) usage_fail("--huber-c {}: must be zero or positive", options.huber_c);
+  const io::Input teacher_input = io::open_gm(options.teacher, {io::Kind::model});
+  const io::ModelFile teacher_file = io::read_model(teacher_input);
+  models::DiffusionModel teacher = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+  const train::VectorData data = train::load_vectors(options.loop.data, context, "consistency");
+  if (std::vector<std::int64_t>{data.x.size(1)} != teacher.data_shape)
+    fail("{}: rows have {} dims, the teacher {} models {}", options.loop.data, data.x.size(1), options.teacher,
+         teacher.data_shape.at(0));
+  teacher.net->to(context.device);
+
+  torch::manual_seed(context.seed);
+  at::Generator generator = at::detail::createCPUGenerator(context.seed);
+  // The student and its target start as copies of the teacher (EMA weights).
+  models::DiffusionModel student = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+  models::DiffusionModel target = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+  student.net->to(context.device);
+  target.net->to(context.device);
+  student.net->train();
+  const models::EdmConfig& edm = teacher.edm;
+  const double huber_c = options.huber_c > 0 ? options.huber_c : 0.00054 * std::sqrt(static_cast<double>(data.x.size(1)));
+  // Ascending grid t_1 = sigma_min < ... < t_N = sigma_max.
+  std::vector<double> grid = models::karras_sigmas(options.grid, edm);
+  grid.pop_back();
+  std::reverse(grid.begin(), grid.end());
+  const torch::Tensor ts = torch::tensor(grid, torch::kFloat).to(context.device);
+  log::verbose("teacher sigma_data {:.4f}, grid of {} sigmas, pseudo-Huber c {:.6f}", edm.sigma_data, options.grid,
+               huber_c);
+
+  train::WeightAverage ema(*student.net, options.ema_decay);
+  torch::optim::Adam adam(student.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+  train::ShuffledBatches batches(data.x, options.loop.batch, generator);
+  const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw(), target_raw = target.raw();
+
+  const auto step = [&]() -> std::map<std::string, double> {
+    const torch::Tensor y = batches.next();
+    const torch::Tensor n = torch::randint(0, options.grid - 1, {y.size(0)}, generator, torch::kLong).to(y.device());
+    const torch::Tensor t_hi = ts.index_select(0, n + 1), t_lo = ts.index_select(0, n);
+    const torch::Tensor x_hi = y + t_hi.view({-1, 1}) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
+    torch::Tensor target_value;
+    {
+      torch::NoGradGuard no_grad;
+      // One Heun step of the teacher's probability-flow ODE from t_{n+1} down to t_n.
+      const torch::Tensor h = (t_lo - t_hi).view({-1, 1});
+      const torch::Tensor slope = (x_hi - models::edm_denoise(teacher_raw, x_hi, t_hi, edm)) / t_hi.view({-1, 1});
+      const torch::Tensor euler = x_hi + h * slope;
+      const torch::Tensor slope_lo = (euler - models::edm_denoise(teacher_raw, euler, t_lo, edm)) / t_lo.view({-1, 1});
+      const torch::Tensor x_lo = x_hi + h * 0.5 * (slope + slope_lo);
+      target_value = models::consistency_function(target_raw, x_lo, t_lo, edm);
+    }
+    adam.zero_grad();
+    const torch::Tensor loss =
+        models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c);
+    loss.backward();
+    adam.step();
+    lerp_parameters(*target.net, *student.net, 1.0 - options.target_ema);
+    ema.update(*student.net);
+    return {{"loss", loss.item<double>()}};
+  };
+  const auto write = [&](std::int64_t at, const train::Curves& curves) {
+    io::ModelFile file;
+    file.family = "consistency";
+    file.config = student.config();
+    file.config["distillation"] = {{"method", "consistency"},
+                                   {"teacher", {{"path", options.teacher}, {"sha256", teacher_input.record["sha256"]}}},
+                                   {"grid", options.grid},
+                                   {"target_ema", options.target_ema},
+                                   {"huber_c", huber_c},
+                                   {"steps", at},
+                                   {"batch", options.loop.batch}};
+    file.params = nn::parameters_of(*student.net);
+    file.ema = ema.weights(*student.net);
+    file.buffers = nn::buffers_of(*student.net);
+    file.history = train::curve_tensors(curves);
+    io::write_model(options.loop.output, context, {teacher_input.record, data.input.record}, file);
+  };
+  train::run_loop(options.loop, "consistency distillation", step, write);
+}
+
+cli::Verb consistency_verb() {
+  return cli::make_verb<ConsistencyOptions>(
+      "consistency", "Consistency distillation (Song et al. 2023): a 1-step student, multistep sampling",
+      distill_consistency);
+}
+
+}  // namespace gm::distill

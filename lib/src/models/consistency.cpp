@@ -1,0 +1,43 @@
+#include "gm/models/consistency.hpp"
+
+#include <cmath>
+
+#include "gm/base/error.hpp"
+
+namespace gm::models {
+
+torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
+                                   const EdmConfig& config) {
+  const double sd = config.sigma_data;
+  const torch::Tensor shifted = sigma - config.sigma_min;
+  const torch::Tensor c_skip = sd * sd / (shifted * shifted + sd * sd);
+  const torch::Tensor c_out = sd * shifted / (sigma * sigma + sd * sd).sqrt();
+  const EdmScalings s = edm_scalings(sigma, sd);
+  std::vector<std::int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape[0] = -1;
+  return c_skip.view(shape) * x + c_out.view(shape) * net(s.c_in.view(shape) * x, s.c_noise);
+}
+
+torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c) {
+  return ((a - b).pow(2).flatten(1).sum(1) + c * c).sqrt().sub(c).mean();
+}
+
+std::vector<double> consistency_sigmas(int steps, const EdmConfig& config) {
+  if (steps < 1) usage_fail("--steps {}: needs at least 1 step", steps);
+  std::vector<double> grid = karras_sigmas(steps + 1, config);  // steps + 1 points, then 0
+  return std::vector<double>(grid.begin(), grid.begin() + steps);
+}
+
+SampleResult consistency_sample(const ConsistencyFn& f, const torch::Tensor& z, const std::vector<double>& sigmas,
+                                double sigma_min, const std::function<torch::Tensor(int)>& noise) {
+  SampleResult result{f(z * sigmas.front(), sigmas.front()), 1};
+  for (size_t k = 1; k < sigmas.size(); ++k) {
+    const double sigma = sigmas[k];
+    const torch::Tensor noisy = result.x + std::sqrt(sigma * sigma - sigma_min * sigma_min) * noise(static_cast<int>(k));
+    result.x = f(noisy, sigma);
+    ++result.nfe;
+  }
+  return result;
+}
+
+}  // namespace gm::models
