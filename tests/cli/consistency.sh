@@ -27,6 +27,6 @@ PY
 expect_exit 1 gm-distill consistency grid.h5 --data grid.h5 --steps 5 -o bad.h5
 expect_one_line_naming grid.h5
 expect_exit 2 gm-distill consistency edm.h5 --data grid.h5 --steps 5 --grid 1 -o bad.h5
-expect_exit 2 gm-sample cm.h5 -n 10 --steps 0 -o bad.h5
+expect_exit 2 gm-sample cm.h5 -n 10 --steps -1 -o bad.h5
 [[ ! -e bad.h5 ]] && pass "no output after errors" || fail "bad.h5 left behind"
 finish

@@ -19,10 +19,12 @@ Denoiser DiffusionModel::denoiser() const {
 }
 
 nlohmann::json DiffusionModel::config() const {
-  return {{"network", net->config().to_json()},
-          {"parametrisation", "edm"},
-          {"edm", edm.to_json()},
-          {"data_shape", data_shape}};
+  nlohmann::json config = {{"network", net->config().to_json()},
+                           {"parametrisation", "edm"},
+                           {"edm", edm.to_json()},
+                           {"data_shape", data_shape}};
+  if (!grid.empty()) config["grid"] = grid;
+  return config;
 }
 
 DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::string& where, bool use_ema,
@@ -36,6 +38,12 @@ DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::s
     model.edm = EdmConfig::from_json(config.at("edm"));
     model.data_shape = config.at("data_shape").get<std::vector<std::int64_t>>();
     model.net = nn::NoiseMlp(nn::NoiseMlpConfig::from_json(config.at("network")));
+    if (config.contains("grid")) {
+      model.grid = config.at("grid").get<std::vector<double>>();
+      bool valid = model.grid.size() >= 2 && model.grid.back() == 0.0;
+      for (size_t i = 0; valid && i + 1 < model.grid.size(); ++i) valid = model.grid[i] > model.grid[i + 1];
+      if (!valid) fail("{}: config grid must fall strictly to a final 0", where);
+    }
   } catch (const nlohmann::json::exception& e) {
     fail("{}: config is malformed: {}", where, e.what());
   } catch (const Error& e) {

@@ -31,9 +31,12 @@ void SampleOptions::register_on(CLI::App& app) {
       ->type_name("K/N")
       ->capture_default_str();
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
-  app.add_option("--sampler", sampler, "Diffusion sampler: euler or heun (EDM, Karras schedule rho=7)")
-      ->capture_default_str();
-  app.add_option("--steps", steps, "Sampler steps; heun takes 2 steps - 1 network evaluations, a consistency model 1 per step")->capture_default_str();
+  app.add_option("--sampler", sampler,
+                 "Diffusion sampler: euler or heun (EDM, Karras schedule rho=7); default heun, or euler on a "
+                 "progressively distilled student's grid");
+  app.add_option("--steps", steps,
+                 "Sampler steps; default 18 for diffusion, the distilled grid for a progressive student, 1 for a "
+                 "consistency model. Heun takes 2 steps - 1 network evaluations");
   app.add_flag("--raw-weights", raw_weights, "Sample with the trained weights instead of their moving average");
 }
 
@@ -85,10 +88,20 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
   models::DiffusionModel model = models::DiffusionModel::from_file(file, options.source, !options.raw_weights);
   model.net->to(context.device);
   const models::Denoiser denoise = model.denoiser();
-  const std::vector<double> sigmas = models::karras_sigmas(options.steps, model.edm);
-  const std::string sampler = options.sampler;
+  std::vector<double> sigmas;
+  std::string sampler = options.sampler.empty() ? (model.grid.empty() ? "heun" : "euler") : options.sampler;
+  if (!model.grid.empty()) {
+    // A progressive student samples on the grid it was distilled for, with Euler (DDIM) steps.
+    const int grid_steps = static_cast<int>(model.grid.size()) - 1;
+    if (options.steps != 0 && options.steps != grid_steps)
+      usage_fail("{}: this student was distilled for {} steps, not {}", options.source, grid_steps, options.steps);
+    if (sampler != "euler") usage_fail("{}: a progressive student samples with euler (DDIM) steps", options.source);
+    sigmas = model.grid;
+  } else {
+    sigmas = models::karras_sigmas(options.steps == 0 ? 18 : options.steps, model.edm);
+  }
   if (sampler != "euler" && sampler != "heun") usage_fail("--sampler {}: EDM models sample with euler or heun", sampler);
-  return {"diffusion", sampler, options.steps, model.data_shape, model.data_shape,
+  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, model.data_shape, model.data_shape,
           [denoise, sigmas, sampler](const torch::Tensor& z, std::int64_t) {
             return models::edm_sample(denoise, z, sigmas, sampler);
           }};
@@ -110,14 +123,15 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
   model.net->to(context.device);
   const models::RawNet raw = model.raw();
   const models::EdmConfig edm = model.edm;
-  const std::vector<double> sigmas = models::consistency_sigmas(options.steps, edm);
+  const int steps = options.steps == 0 ? 1 : options.steps;
+  const std::vector<double> sigmas = models::consistency_sigmas(steps, edm);
   const std::vector<std::int64_t> shape = model.data_shape;
   const std::uint64_t seed = context.seed;
   const c10::Device device = context.device;
   const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
     return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
   };
-  return {"consistency", "multistep", options.steps, shape, shape,
+  return {"consistency", "multistep", steps, shape, shape,
           [f, sigmas, edm, shape, seed, device](const torch::Tensor& z, std::int64_t first_row) {
             // Step k re-noises with its own per-row stream, so shards draw the same noise.
             const auto noise = [&](int k) {

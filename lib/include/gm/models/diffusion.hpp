@@ -14,6 +14,9 @@ struct DiffusionModel {
   nn::NoiseMlp net{nullptr};
   EdmConfig edm;
   std::vector<std::int64_t> data_shape;
+  // The sigmas (ending in 0) a progressively distilled student was trained to sample on with
+  // Euler (DDIM) steps; empty for a model that samples on any Karras schedule.
+  std::vector<double> grid;
 
   RawNet raw() const;
   Denoiser denoiser() const;

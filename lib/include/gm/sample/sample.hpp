@@ -19,8 +19,8 @@ struct SampleOptions {
   std::string output;           // -o, "-" for stdout
   std::string shard = "0/1";    // K/N: write only the K-th of N equal slices of the run
   std::int64_t chunk = 65536;   // rows generated and appended at a time
-  std::string sampler = "heun";  // for diffusion models: euler or heun
-  int steps = 18;                // sampler steps (Karras schedule)
+  std::string sampler;           // diffusion models: euler or heun; empty: the model's own
+  int steps = 0;                 // 0: the model's own (18, a distilled grid, or 1)
   bool raw_weights = false;      // sample with the trained weights rather than their EMA
 
   void register_on(CLI::App& app);

@@ -1,0 +1,154 @@
+#include "gm/distill/progressive.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <CLI/CLI.hpp>
+
+#include "gm/base/error.hpp"
+#include "gm/base/log.hpp"
+#include "gm/io/model_file.hpp"
+#include "gm/models/diffusion.hpp"
+
+namespace gm::distill {
+
+void ProgressiveOptions::register_on(CLI::App& app) {
+  app.add_option("teacher", teacher, "Diffusion model file to distill")->required();
+  loop.register_on(app);
+  app.add_option("--from-steps", from_steps, "Euler (DDIM) steps of the teacher in the first round; a power of 2")
+      ->capture_default_str();
+  app.add_option("--to-steps", to_steps, "Steps of the final student; each round halves the steps")
+      ->capture_default_str();
+  app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
+  app.add_option("--ema", ema_decay, "Decay of the weight average; each round's teacher is the average")
+      ->capture_default_str();
+}
+
+std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps, double sigma_min, double sigma_max,
+                                                   double rho) {
+  if (from_steps < 2 || to_steps < 1 || to_steps >= from_steps)
+    usage_fail("--from-steps {} and --to-steps {}: need from > to >= 1", from_steps, to_steps);
+  int steps = from_steps;
+  while (steps > to_steps && steps % 2 == 0) steps /= 2;
+  if (steps != to_steps) usage_fail("--from-steps {} does not halve down to --to-steps {}", from_steps, to_steps);
+  models::EdmConfig config;
+  config.sigma_min = sigma_min;
+  config.sigma_max = sigma_max;
+  config.rho = rho;
+  std::vector<std::vector<double>> grids{models::karras_sigmas(from_steps, config)};
+  while (static_cast<int>(grids.back().size()) - 1 > to_steps) {
+    std::vector<double> half;
+    for (size_t i = 0; i < grids.back().size(); i += 2) half.push_back(grids.back()[i]);
+    grids.push_back(half);
+  }
+  return grids;
+}
+
+void distill_progressive(const ProgressiveOptions& options, const Context& context) {
+  options.loop.check();
+  if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
+  const io::Input teacher_input = io::open_gm(options.teacher, {io::Kind::model});
+  const io::ModelFile teacher_file = io::read_model(teacher_input);
+  models::DiffusionModel teacher = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+  if (!teacher.grid.empty()) fail("{}: is already a progressive student; distill the original teacher", options.teacher);
+  const auto grids = progressive_grids(options.from_steps, options.to_steps, teacher.edm.sigma_min,
+                                       teacher.edm.sigma_max, teacher.edm.rho);
+  const std::int64_t rounds = static_cast<std::int64_t>(grids.size()) - 1;
+  if (options.loop.steps < rounds) usage_fail("--steps {}: fewer than the {} rounds", options.loop.steps, rounds);
+  const train::VectorData data = train::load_vectors(options.loop.data, context, "progressive");
+  if (std::vector<std::int64_t>{data.x.size(1)} != teacher.data_shape)
+    fail("{}: rows have {} dims, the teacher {} models {}", options.loop.data, data.x.size(1), options.teacher,
+         teacher.data_shape.at(0));
+  teacher.net->to(context.device);
+  teacher.net->eval();
+
+  torch::manual_seed(context.seed);
+  at::Generator generator = at::detail::createCPUGenerator(context.seed);
+  train::ShuffledBatches batches(data.x, options.loop.batch, generator);
+  const models::EdmConfig& edm = teacher.edm;
+  nlohmann::json history = nlohmann::json::array();
+  std::int64_t done = 0;
+  for (std::int64_t round = 0; round < rounds; ++round) {
+    const std::vector<double>& fine = grids[static_cast<size_t>(round)];
+    const std::vector<double>& coarse = grids[static_cast<size_t>(round) + 1];
+    // Steps are shared out over the rounds; the last round takes the remainder.
+    train::LoopOptions loop = options.loop;
+    loop.steps = round + 1 < rounds ? options.loop.steps / rounds : options.loop.steps - done;
+    done += loop.steps;
+    loop.checkpoint_every = 0;
+    // The student starts as the current teacher.
+    models::DiffusionModel student = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+    nn::load_parameters(*student.net, nn::parameters_of(*teacher.net), options.teacher);
+    student.net->to(context.device);
+    student.net->train();
+    student.grid = coarse;
+    train::WeightAverage ema(*student.net, options.ema_decay);
+    torch::optim::Adam adam(student.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+    const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw();
+    const torch::Tensor fine_t = torch::tensor(fine, torch::kFloat).to(context.device);
+    const auto coarse_count = static_cast<std::int64_t>(coarse.size()) - 1;
+    log::info("round {}/{}: {} -> {} steps, {} optimiser steps", round + 1, rounds, fine.size() - 1, coarse_count,
+              loop.steps);
+
+    const auto step = [&]() -> std::map<std::string, double> {
+      const torch::Tensor y = batches.next();
+      // A student step i spans teacher steps 2i and 2i + 1.
+      const torch::Tensor i = torch::randint(0, coarse_count, {y.size(0)}, generator, torch::kLong).to(y.device());
+      const torch::Tensor s0 = fine_t.index_select(0, 2 * i), s1 = fine_t.index_select(0, 2 * i + 1),
+                          s2 = fine_t.index_select(0, 2 * i + 2);
+      const auto col = [](const torch::Tensor& t) { return t.view({-1, 1}); };
+      const torch::Tensor x = y + col(s0) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
+      torch::Tensor target;
+      {
+        torch::NoGradGuard no_grad;
+        // Two teacher DDIM (Euler) steps: x(s) = D + (s / s_prev) (x - D).
+        const torch::Tensor d0 = models::edm_denoise(teacher_raw, x, s0, edm);
+        const torch::Tensor x1 = d0 + col(s1 / s0) * (x - d0);
+        const torch::Tensor d1 = models::edm_denoise(teacher_raw, x1, s1, edm);
+        const torch::Tensor x2 = d1 + col(s2 / s1) * (x1 - d1);
+        // The denoised value whose single DDIM step from s0 lands on x2.
+        const torch::Tensor ratio = col(s2 / s0);
+        target = (x2 - ratio * x) / (1 - ratio);
+      }
+      adam.zero_grad();
+      const torch::Tensor weight =
+          (col(s0) * col(s0) + edm.sigma_data * edm.sigma_data) / (col(s0) * edm.sigma_data).pow(2);
+      const torch::Tensor loss = (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean();
+      loss.backward();
+      adam.step();
+      ema.update(*student.net);
+      return {{"loss", loss.item<double>()}};
+    };
+    const bool last = round + 1 == rounds;
+    const auto write = [&](std::int64_t at, const train::Curves& curves) {
+      history.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
+                         {"final_loss", curves.at("loss").back()}});
+      // The next round's teacher is this round's averaged student.
+      nn::load_parameters(*teacher.net, ema.weights(*student.net), options.teacher);
+      if (!last) return;
+      io::ModelFile file;
+      file.family = "diffusion";
+      file.config = student.config();
+      file.config["distillation"] = {
+          {"method", "progressive"},
+          {"teacher", {{"path", options.teacher}, {"sha256", teacher_input.record["sha256"]}}},
+          {"from_steps", options.from_steps},
+          {"to_steps", options.to_steps},
+          {"steps", options.loop.steps},
+          {"batch", options.loop.batch},
+          {"rounds", history}};
+      file.params = nn::parameters_of(*student.net);
+      file.ema = ema.weights(*student.net);
+      file.buffers = nn::buffers_of(*student.net);
+      file.history = train::curve_tensors(curves);
+      io::write_model(options.loop.output, context, {teacher_input.record, data.input.record}, file);
+    };
+    train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write);
+  }
+}
+
+cli::Verb progressive_verb() {
+  return cli::make_verb<ProgressiveOptions>(
+      "progressive", "Progressive distillation (Salimans & Ho 2022): halve the sampler's steps each round",
+      distill_progressive);
+}
+
+}  // namespace gm::distill
