@@ -9,7 +9,7 @@
 #include "gm/base/log.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/models/consistency.hpp"
-#include "gm/models/diffusion.hpp"
+#include "gm/distill/teacher.hpp"
 
 namespace gm::distill {
 
@@ -40,22 +40,14 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   if (!(options.target_ema >= 0 && options.target_ema < 1)) usage_fail("--target-ema {}: must be in [0, 1)", options.target_ema);
   if (options.grid < 2) usage_fail("--grid {}: needs at least 2 points", options.grid);
   if (options.huber_c < 0) usage_fail("--huber-c {}: must be zero or positive", options.huber_c);
-  const io::Input teacher_input = io::open_gm(options.teacher, {io::Kind::model});
-  const io::ModelFile teacher_file = io::read_model(teacher_input);
-  models::DiffusionModel teacher = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
-  const train::VectorData data = train::load_vectors(options.loop.data, context, "consistency");
-  if (std::vector<std::int64_t>{data.x.size(1)} != teacher.data_shape)
-    fail("{}: rows have {} dims, the teacher {} models {}", options.loop.data, data.x.size(1), options.teacher,
-         teacher.data_shape.at(0));
-  teacher.net->to(context.device);
+  const TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "consistency");
+  const models::DiffusionModel& teacher = run.teacher;
+  const train::VectorData& data = run.data;
 
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   // The student and its target start as copies of the teacher (EMA weights).
-  models::DiffusionModel student = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
-  models::DiffusionModel target = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
-  student.net->to(context.device);
-  target.net->to(context.device);
+  models::DiffusionModel student = run.copy(context), target = run.copy(context);
   student.net->train();
   const models::EdmConfig& edm = teacher.edm;
   const double huber_c = options.huber_c > 0 ? options.huber_c : 0.00054 * std::sqrt(static_cast<double>(data.x.size(1)));
@@ -102,7 +94,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     file.family = "consistency";
     file.config = student.config();
     file.config["distillation"] = {{"method", "consistency"},
-                                   {"teacher", {{"path", options.teacher}, {"sha256", teacher_input.record["sha256"]}}},
+                                   {"teacher", run.reference()},
                                    {"grid", options.grid},
                                    {"target_ema", options.target_ema},
                                    {"huber_c", huber_c},
@@ -112,7 +104,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     file.ema = ema.weights(*student.net);
     file.buffers = nn::buffers_of(*student.net);
     file.history = train::curve_tensors(curves);
-    io::write_model(options.loop.output, context, {teacher_input.record, data.input.record}, file);
+    io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
   };
   train::run_loop(options.loop, "consistency distillation", step, write);
 }

@@ -6,7 +6,7 @@
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/io/model_file.hpp"
-#include "gm/models/diffusion.hpp"
+#include "gm/distill/teacher.hpp"
 
 namespace gm::distill {
 
@@ -45,20 +45,14 @@ std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps,
 void distill_progressive(const ProgressiveOptions& options, const Context& context) {
   options.loop.check();
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
-  const io::Input teacher_input = io::open_gm(options.teacher, {io::Kind::model});
-  const io::ModelFile teacher_file = io::read_model(teacher_input);
-  models::DiffusionModel teacher = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+  TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "progressive");
+  models::DiffusionModel& teacher = run.teacher;
+  const train::VectorData& data = run.data;
   if (!teacher.grid.empty()) fail("{}: is already a progressive student; distill the original teacher", options.teacher);
   const auto grids = progressive_grids(options.from_steps, options.to_steps, teacher.edm.sigma_min,
                                        teacher.edm.sigma_max, teacher.edm.rho);
   const std::int64_t rounds = static_cast<std::int64_t>(grids.size()) - 1;
   if (options.loop.steps < rounds) usage_fail("--steps {}: fewer than the {} rounds", options.loop.steps, rounds);
-  const train::VectorData data = train::load_vectors(options.loop.data, context, "progressive");
-  if (std::vector<std::int64_t>{data.x.size(1)} != teacher.data_shape)
-    fail("{}: rows have {} dims, the teacher {} models {}", options.loop.data, data.x.size(1), options.teacher,
-         teacher.data_shape.at(0));
-  teacher.net->to(context.device);
-  teacher.net->eval();
 
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
@@ -75,9 +69,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     done += loop.steps;
     loop.checkpoint_every = 0;
     // The student starts as the current teacher.
-    models::DiffusionModel student = models::DiffusionModel::from_file(teacher_file, options.teacher, true);
+    models::DiffusionModel student = run.copy(context);
     nn::load_parameters(*student.net, nn::parameters_of(*teacher.net), options.teacher);
-    student.net->to(context.device);
     student.net->train();
     student.grid = coarse;
     train::WeightAverage ema(*student.net, options.ema_decay);
@@ -129,7 +122,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       file.config = student.config();
       file.config["distillation"] = {
           {"method", "progressive"},
-          {"teacher", {{"path", options.teacher}, {"sha256", teacher_input.record["sha256"]}}},
+          {"teacher", run.reference()},
           {"from_steps", options.from_steps},
           {"to_steps", options.to_steps},
           {"steps", options.loop.steps},
@@ -139,7 +132,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       file.ema = ema.weights(*student.net);
       file.buffers = nn::buffers_of(*student.net);
       file.history = train::curve_tensors(curves);
-      io::write_model(options.loop.output, context, {teacher_input.record, data.input.record}, file);
+      io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
     };
     train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write);
   }

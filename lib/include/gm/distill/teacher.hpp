@@ -1,0 +1,28 @@
+// What every distillation method starts from: a diffusion teacher and the rows it models.
+#pragma once
+
+#include <string>
+
+#include "gm/io/model_file.hpp"
+#include "gm/models/diffusion.hpp"
+#include "gm/train/loop.hpp"
+
+namespace gm::distill {
+
+struct TeacherRun {
+  io::Input input;        // the teacher's file, for provenance
+  io::ModelFile file;     // its contents, to build students from
+  models::DiffusionModel teacher;  // EMA weights, on the run's device, in eval mode
+  train::VectorData data;
+
+  // A fresh copy of the teacher's network (EMA weights) on the run's device.
+  models::DiffusionModel copy(const Context& context) const;
+  // {"path", "sha256"} of the teacher, for the student's config.
+  nlohmann::json reference() const;
+};
+
+// Opens the teacher and the dataset, checking that the teacher models rows like the data's.
+TeacherRun load_teacher(const std::string& teacher_path, const std::string& data_path, const Context& context,
+                        const std::string& method);
+
+}  // namespace gm::distill
