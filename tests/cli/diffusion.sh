@@ -10,6 +10,7 @@ expect_exit 0 gm-sample edm.h5 -n 300 --steps 4 --seed 0 -o s.h5
 expect_exit 0 gm-sample edm.h5 -n 300 --steps 4 --seed 0 -o s2.h5
 expect_exit 0 gm-sample edm.h5 -n 300 --steps 4 --seed 0 --shard 1/3 -o s_shard.h5
 expect_exit 0 gm-sample edm.h5 -n 300 --steps 4 --seed 0 --sampler euler -o s_euler.h5
+expect_exit 0 gm-sample edm.h5 -n 300 --steps 4 --seed 0 --sampler dpmpp-2m -o s_dpm.h5
 "$python" - <<'PY' && pass "model and samples files follow the format" || fail "model or samples file is wrong"
 import h5py, json, numpy as np
 m = h5py.File("edm.h5")
@@ -28,6 +29,7 @@ s = h5py.File("s.h5")
 assert s.attrs["gm_kind"] == "samples" and s["x"].shape == (300, 2) and s["z"].shape == (300, 2)
 assert s.attrs["sampler"] == "heun" and s.attrs["steps"] == 4 and s.attrs["nfe"] == 7
 assert h5py.File("s_euler.h5").attrs["nfe"] == 4
+assert h5py.File("s_dpm.h5").attrs["nfe"] == 4 and h5py.File("s_dpm.h5").attrs["sampler"] == "dpmpp-2m"
 assert s.attrs["ms_per_sample"] > 0
 assert json.loads(s.attrs["model"])["path"] == "edm.h5"
 chain = json.loads(s.attrs["provenance"])["inputs"][0]
@@ -46,6 +48,6 @@ expect_one_line_naming missing.h5
 expect_exit 1 gm-sample grid.h5 -n 10 -o x.h5
 expect_one_line_naming grid.h5
 expect_exit 2 gm-train diffusion --data grid.h5 --steps 0 -o x.h5
-expect_exit 2 gm-sample edm.h5 -n 10 --sampler ddim -o x.h5
+expect_exit 2 gm-sample edm.h5 -n 10 --sampler unipc -o x.h5
 [[ ! -e x.h5 ]] && pass "no output after errors" || fail "x.h5 left behind"
 finish

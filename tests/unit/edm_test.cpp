@@ -72,20 +72,25 @@ TEST(Edm, SamplersConvergeToTheExactFlowAtTheirOrder) {
     return (result.x - exact).abs().max().item<double>();
   };
   const double heun_ratio = error(18, "heun") / error(36, "heun");
+  const double dpm_ratio = error(18, "dpmpp-2m") / error(36, "dpmpp-2m");
+  EXPECT_GT(dpm_ratio, 3.0);  // second order too, at one evaluation per step
+  EXPECT_LT(error(18, "dpmpp-2m") * 2, error(18, "euler"));
+  EXPECT_TRUE(torch::equal(gm::models::edm_sample(ideal, z, gm::models::karras_sigmas(5, EdmConfig{}), "ddim").x,
+                           gm::models::edm_sample(ideal, z, gm::models::karras_sigmas(5, EdmConfig{}), "euler").x));
   const double euler_ratio = error(18, "euler") / error(36, "euler");
   EXPECT_GT(heun_ratio, 3.5);
   EXPECT_LT(heun_ratio, 5.0);
   EXPECT_GT(euler_ratio, 1.7);
   EXPECT_LT(euler_ratio, 2.3);
   EXPECT_LT(error(18, "heun") * 3, error(18, "euler"));
-  EXPECT_THROW(gm::models::edm_sample(ideal, z, gm::models::karras_sigmas(4, EdmConfig{}), "ddim"), gm::UsageError);
+  EXPECT_THROW(gm::models::edm_sample(ideal, z, gm::models::karras_sigmas(4, EdmConfig{}), "unipc"), gm::UsageError);
 }
 
 TEST(Edm, PointMassIsReachedExactly) {
   const auto target = torch::tensor({{3.0, -1.0}}, torch::kDouble);
   const gm::models::Denoiser point = [&](const torch::Tensor& x, double) { return target.expand_as(x); };
   const auto z = torch::randn({5, 2}, torch::kDouble);
-  for (const char* sampler : {"euler", "heun"}) {
+  for (const char* sampler : {"euler", "heun", "dpmpp-2m"}) {
     const auto result = gm::models::edm_sample(point, z, gm::models::karras_sigmas(4, EdmConfig{}), sampler);
     EXPECT_TRUE(torch::allclose(result.x, target.expand_as(result.x), 1e-9, 1e-9)) << sampler;
   }

@@ -65,15 +65,36 @@ std::vector<double> karras_sigmas(int steps, const EdmConfig& config) {
   return sigmas;
 }
 
+bool is_edm_sampler(const std::string& sampler) {
+  return sampler == "euler" || sampler == "ddim" || sampler == "heun" || sampler == "dpmpp-2m";
+}
+
 SampleResult edm_sample(const Denoiser& denoise, const torch::Tensor& z, const std::vector<double>& sigmas,
                         const std::string& sampler) {
-  if (sampler != "euler" && sampler != "heun") usage_fail("--sampler {}: EDM models sample with euler or heun", sampler);
+  if (!is_edm_sampler(sampler))
+    usage_fail("--sampler {}: EDM models sample with euler, ddim, heun or dpmpp-2m", sampler);
   SampleResult result{z * sigmas.front(), 0};
   torch::Tensor& x = result.x;
+  torch::Tensor previous;  // dpmpp-2m: the denoised value of the step before
   for (size_t i = 0; i + 1 < sigmas.size(); ++i) {
     const double sigma = sigmas[i], next = sigmas[i + 1];
-    const torch::Tensor slope = (x - denoise(x, sigma)) / sigma;
+    const torch::Tensor denoised = denoise(x, sigma);
     ++result.nfe;
+    if (sampler == "dpmpp-2m") {
+      // DPM-Solver++(2M) (Lu et al. 2022) in lambda = -log(sigma): a second-order multistep
+      // correction from the previous denoised value; first order on the first and last steps.
+      torch::Tensor d = denoised;
+      if (previous.defined() && next > 0) {
+        const double h = std::log(sigma / next), h_last = std::log(sigmas[i - 1] / sigma);
+        const double r = h_last / h;
+        d = (1 + 1 / (2 * r)) * denoised - (1 / (2 * r)) * previous;
+      }
+      x = next > 0 ? (next / sigma) * x - std::expm1(-std::log(sigma / next)) * d : denoised;
+      previous = denoised;
+      continue;
+    }
+    // Euler, which is DDIM in sigma space: x' = D + (sigma' / sigma) (x - D).
+    const torch::Tensor slope = (x - denoised) / sigma;
     torch::Tensor proposal = x + (next - sigma) * slope;
     if (sampler == "heun" && next > 0) {
       // Second-order correction with the slope at the end of the step (EDM Algorithm 1, line 7).

@@ -32,8 +32,8 @@ void SampleOptions::register_on(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
   app.add_option("--sampler", sampler,
-                 "Diffusion sampler: euler or heun (EDM, Karras schedule rho=7); default heun, or euler on a "
-                 "progressively distilled student's grid");
+                 "Diffusion sampler: euler (= ddim), heun or dpmpp-2m on the Karras schedule (rho=7); default "
+                 "heun, or euler on a progressively distilled student's grid");
   app.add_option("--steps", steps,
                  "Sampler steps; default 18 for diffusion, the distilled grid for a progressive student, 1 for a "
                  "consistency model. Heun takes 2 steps - 1 network evaluations");
@@ -95,12 +95,14 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
     const int grid_steps = static_cast<int>(model.grid.size()) - 1;
     if (options.steps != 0 && options.steps != grid_steps)
       usage_fail("{}: this student was distilled for {} steps, not {}", options.source, grid_steps, options.steps);
-    if (sampler != "euler") usage_fail("{}: a progressive student samples with euler (DDIM) steps", options.source);
+    if (sampler != "euler" && sampler != "ddim")
+      usage_fail("{}: a progressive student samples with euler (DDIM) steps", options.source);
     sigmas = model.grid;
   } else {
     sigmas = models::karras_sigmas(options.steps == 0 ? 18 : options.steps, model.edm);
   }
-  if (sampler != "euler" && sampler != "heun") usage_fail("--sampler {}: EDM models sample with euler or heun", sampler);
+  if (!models::is_edm_sampler(sampler))
+    usage_fail("--sampler {}: EDM models sample with euler, ddim, heun or dpmpp-2m", sampler);
   return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, model.data_shape, model.data_shape,
           [denoise, sigmas, sampler](const torch::Tensor& z, std::int64_t) {
             return models::edm_sample(denoise, z, sigmas, sampler);

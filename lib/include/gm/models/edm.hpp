@@ -49,8 +49,10 @@ struct SampleResult {
   torch::Tensor x;
   int nfe = 0;  // network evaluations per sample
 };
-// Deterministic probability-flow ODE samplers of EDM Algorithm 1 (S_churn = 0), from
-// x = z * sigma_0: "euler" (steps NFE) and "heun" (2 steps - 1 NFE).
+// Deterministic probability-flow ODE samplers from x = z * sigma_0: "euler" (= "ddim" in sigma
+// space, steps NFE) and "heun" (EDM Algorithm 1 with S_churn = 0, 2 steps - 1 NFE), and
+// "dpmpp-2m" (DPM-Solver++(2M), Lu et al. 2022, steps NFE).
+bool is_edm_sampler(const std::string& sampler);
 SampleResult edm_sample(const Denoiser& denoise, const torch::Tensor& z, const std::vector<double>& sigmas,
                         const std::string& sampler);
 
