@@ -150,11 +150,6 @@ std::string last_error() {
   return message.empty() ? "HDF5 error" : message;
 }
 
-bool looks_like_hdf5(const std::string& path) {
-  ensure_init();
-  return H5Fis_hdf5(path.c_str()) > 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 std::string Object::where() const { return path_ == "/" ? file_label_ : file_label_ + ":" + path_; }
 
@@ -340,12 +335,6 @@ std::vector<std::int64_t> Dataset::shape() const {
   return {dims.begin(), dims.end()};
 }
 
-std::int64_t Dataset::rows() const {
-  const auto dims = shape();
-  if (dims.empty()) fail("{}: is a scalar, not an array of rows", where());
-  return dims[0];
-}
-
 bool Dataset::extendable() const {
   Handle space(H5Dget_space(id()));
   const int rank = H5Sget_simple_extent_ndims(space.get());
@@ -521,8 +510,6 @@ Group Group::create_group(const std::string& path) const {
                          file_label_ + ":" + child_path(path), "creating group"));
   return Group(std::move(handle), file_label_, child_path(path));
 }
-
-Group Group::require_group(const std::string& path) const { return has_group(path) ? group(path) : create_group(path); }
 
 Dataset Group::dataset(const std::string& path) const {
   if (!has_dataset(path)) fail("{}:{}: dataset is missing", file_label_, child_path(path));

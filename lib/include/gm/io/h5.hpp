@@ -87,7 +87,6 @@ class Object {
 class Dataset : public Object {
  public:
   std::vector<std::int64_t> shape() const;
-  std::int64_t rows() const;
   // The tensor type that holds this dataset's elements without loss.
   torch::ScalarType scalar_type() const;
   bool extendable() const;
@@ -113,7 +112,6 @@ class Group : public Object {
 
   Group group(const std::string& path) const;
   Group create_group(const std::string& path) const;  // intermediate groups are created too
-  Group require_group(const std::string& path) const;
 
   Dataset dataset(const std::string& path) const;
   Dataset create_dataset(const std::string& path, torch::ScalarType type, const std::vector<std::int64_t>& shape,
@@ -148,9 +146,6 @@ class File {
   Handle handle_;
   std::string label_;
 };
-
-// True when the bytes at the start of the file carry the HDF5 signature.
-bool looks_like_hdf5(const std::string& path);
 
 // The innermost message on the HDF5 error stack ("file signature not found"), then clears it.
 std::string last_error();
