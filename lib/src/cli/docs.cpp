@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gm/base/error.hpp"
+#include "gm/base/quote.hpp"
 #include "gm/cli/tool.hpp"
 #include "gm/version.hpp"
 
@@ -83,13 +84,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-// Single-quoted for bash/zsh/fish.
-std::string shell_quote(const std::string& text, const std::string& escaped_quote) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? escaped_quote : std::string(1, c);
-  return out + "'";
-}
-
 std::string function_name(const std::string& tool) {
   std::string out = "_" + tool;
   for (char& c : out)
@@ -161,7 +155,7 @@ std::string zsh_completion(const std::vector<CommandDoc>& commands, const ToolIn
       for (const auto& n : names) exclusion += (exclusion.empty() ? "" : " ") + n;
       const std::string repeat = o.longs.size() && (o.longs[0] == "verbose" || o.longs[0] == "quiet") ? "*" : "";
       for (const auto& n : names)
-        out += "  " + shell_quote((repeat.empty() ? "(" + exclusion + ")" : repeat) + n + spec_tail, "'\\''") +
+        out += "  " + single_quote((repeat.empty() ? "(" + exclusion + ")" : repeat) + n + spec_tail) +
                " \\\n";
     }
   }
@@ -169,7 +163,7 @@ std::string zsh_completion(const std::vector<CommandDoc>& commands, const ToolIn
     std::string list;
     for (const auto& cmd : commands)
       if (!cmd.name.empty()) list += (list.empty() ? "" : " ") + cmd.name + "\\:" + zsh_escape(cmd.help);
-    out += "  " + shell_quote("1:command:((" + list + "))", "'\\''") + " \\\n";
+    out += "  " + single_quote("1:command:((" + list + "))") + " \\\n";
   }
   out += "  '*:file:_files'\n";
   return out;
@@ -182,14 +176,14 @@ std::string fish_completion(const std::vector<CommandDoc>& commands, const ToolI
   for (const auto& cmd : commands) {
     if (!cmd.name.empty())
       out += fmt::format("complete -c {} -n __fish_use_subcommand -f -a {} -d {}\n", info.name, cmd.name,
-                         shell_quote(cmd.help, "\\'"));
+                         single_quote(cmd.help, "\\'"));
     for (const auto& o : cmd.options) {
       std::string line = "complete -c " + info.name;
       if (!cmd.name.empty()) line += " -n '__fish_seen_subcommand_from " + cmd.name + "'";
       for (const auto& s : o.shorts) line += " -s " + s;
       for (const auto& l : o.longs) line += " -l " + l;
       if (!o.value.empty()) line += " -r";
-      line += " -d " + shell_quote(o.help, "\\'");
+      line += " -d " + single_quote(o.help, "\\'");
       if (std::find(seen.begin(), seen.end(), line) != seen.end()) continue;
       seen.push_back(line);
       out += line + "\n";

@@ -9,6 +9,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
+#include "gm/base/quote.hpp"
 #include "gm/base/runtime.hpp"
 #include "gm/io/output.hpp"
 
@@ -65,10 +66,7 @@ std::string quote_command_line(int argc, char** argv) {
     const bool plain = !arg.empty() && arg.find_first_not_of(
                                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                            "-_./:=+,@%") == std::string::npos;
-    std::string quoted = "'";
-    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    quoted += "'";
-    line += (i ? " " : "") + (plain ? arg : quoted);
+    line += (i ? " " : "") + (plain ? arg : single_quote(arg));
   }
   return line;
 }

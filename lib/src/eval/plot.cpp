@@ -7,24 +7,12 @@
 #include <fmt/format.h>
 
 #include "gm/base/error.hpp"
+#include "gm/base/quote.hpp"
 #include "gm/eval/eval.hpp"
 #include "gm/io/output.hpp"
 
 namespace gm::eval {
 namespace {
-
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Gnuplot's single-quoted strings escape a quote by doubling it.
-std::string gnuplot_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string value(const nlohmann::json& row, const char* key) {
   return row.contains(key) && row[key].is_number() ? fmt::format("{}", row[key].get<double>()) : "NaN";
@@ -74,9 +62,9 @@ void plot_comparison(const std::vector<nlohmann::json>& rows, const std::string&
       "set yrange [0.5:*]\n"
       "plot {} using 4:xtic(1) notitle lc rgb '#cc6677'\n"
       "unset multiplot\n",
-      gnuplot_quoted(target.temp()), toy ? "high-quality fraction" : "precision", gnuplot_quoted(data_file),
-      toy ? "modes covered" : "recall", gnuplot_quoted(data_file), gnuplot_quoted(data_file));
-  if (std::system(("gnuplot " + shell_quoted(script_file) + " 2>/dev/null").c_str()) != 0)
+      single_quote(target.temp(), "''"), toy ? "high-quality fraction" : "precision", single_quote(data_file, "''"),
+      toy ? "modes covered" : "recall", single_quote(data_file, "''"), single_quote(data_file, "''"));
+  if (std::system(("gnuplot " + single_quote(script_file) + " 2>/dev/null").c_str()) != 0)
     fail("--plot {}: gnuplot failed to draw the chart", path);
   target.commit();
 }
