@@ -90,9 +90,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const train::Curves& curves) {
-    io::ModelFile file;
-    file.family = "consistency";
-    file.config = student.config();
+    io::ModelFile file = train::trained_model("consistency", student.config(), *student.net, &ema, curves);
     file.config["distillation"] = {{"method", "consistency"},
                                    {"teacher", run.reference()},
                                    {"grid", options.grid},
@@ -100,10 +98,6 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
                                    {"huber_c", huber_c},
                                    {"steps", at},
                                    {"batch", options.loop.batch}};
-    file.params = nn::parameters_of(*student.net);
-    file.ema = ema.weights(*student.net);
-    file.buffers = nn::buffers_of(*student.net);
-    file.history = train::curve_tensors(curves);
     io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
   };
   train::run_loop(options.loop, "consistency distillation", step, write);

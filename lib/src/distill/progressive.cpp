@@ -117,9 +117,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       // The next round's teacher is this round's averaged student.
       nn::load_parameters(*teacher.net, ema.weights(*student.net), options.teacher);
       if (!last) return;
-      io::ModelFile file;
-      file.family = "diffusion";
-      file.config = student.config();
+      io::ModelFile file = train::trained_model("diffusion", student.config(), *student.net, &ema, curves);
       file.config["distillation"] = {
           {"method", "progressive"},
           {"teacher", run.reference()},
@@ -128,10 +126,6 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
           {"steps", options.loop.steps},
           {"batch", options.loop.batch},
           {"rounds", history}};
-      file.params = nn::parameters_of(*student.net);
-      file.ema = ema.weights(*student.net);
-      file.buffers = nn::buffers_of(*student.net);
-      file.history = train::curve_tensors(curves);
       io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
     };
     train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write);

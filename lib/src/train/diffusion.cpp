@@ -52,15 +52,9 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const Curves& curves) {
-    io::ModelFile file;
-    file.family = "diffusion";
-    file.config = model.config();
+    io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves);
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
-    file.params = nn::parameters_of(*model.net);
-    file.ema = ema.weights(*model.net);
-    file.buffers = nn::buffers_of(*model.net);
-    file.history = curve_tensors(curves);
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
   run_loop(options.loop, "training diffusion", step, write);

@@ -85,13 +85,9 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
     return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves) {
-    io::ModelFile file;
-    file.family = "gan";
-    file.config = config.to_json();
+    io::ModelFile file = trained_model("gan", config.to_json(), *nets, nullptr, curves);
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
-    file.params = nn::parameters_of(*nets);
-    file.history = curve_tensors(curves);
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
   run_loop(options.loop, "training gan", step, write);

@@ -73,10 +73,16 @@ nn::NamedTensors WeightAverage::weights(const torch::nn::Module& module) const {
   return out;
 }
 
-std::map<std::string, torch::Tensor> curve_tensors(const Curves& curves) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& [name, values] : curves) out.emplace(name, torch::tensor(values));
-  return out;
+io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
+                            const WeightAverage* ema, const Curves& curves) {
+  io::ModelFile file;
+  file.family = family;
+  file.config = std::move(config);
+  file.params = nn::parameters_of(module);
+  if (ema) file.ema = ema->weights(module);
+  file.buffers = nn::buffers_of(module);
+  for (const auto& [name, values] : curves) file.history.emplace(name, torch::tensor(values));
+  return file;
 }
 
 void run_loop(const LoopOptions& options, const std::string& label,

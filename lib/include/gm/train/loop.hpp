@@ -12,6 +12,7 @@
 
 #include "gm/base/context.hpp"
 #include "gm/io/gmfile.hpp"
+#include "gm/io/model_file.hpp"
 #include "gm/nn/state.hpp"
 
 namespace CLI {
@@ -65,7 +66,11 @@ class WeightAverage {
 
 // Curves over training, each a point per log interval: "step" and the named losses.
 using Curves = std::map<std::string, std::vector<float>>;
-std::map<std::string, torch::Tensor> curve_tensors(const Curves& curves);
+
+// The model file of a trained module: its parameters and buffers, the averaged weights when
+// `ema` is given, and the curves as /history.
+io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
+                            const WeightAverage* ema, const Curves& curves);
 
 // Runs `step` (returning its named losses) options.steps times, with progress on stderr, a
 // point of every curve each log interval (failing when a loss is not finite), and a call of
