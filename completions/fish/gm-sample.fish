@@ -11,6 +11,6 @@ complete -c gm-sample -s n -l num -r -d 'Rows to draw in the whole run, all shar
 complete -c gm-sample -s o -l output -r -d 'Output file; - writes to stdout'
 complete -c gm-sample -l shard -r -d 'Write only slice K of N equal slices of the run (0-based), for job arrays (default: 0/1)'
 complete -c gm-sample -l chunk -r -d 'Rows generated and written at a time; bounds memory (default: 65536)'
-complete -c gm-sample -l sampler -r -d 'Diffusion sampler: euler (= ddim), heun or dpmpp-2m on the Karras schedule (rho=7); default heun, or euler on a progressively distilled student\'s grid'
-complete -c gm-sample -l steps -r -d 'Sampler steps; default 18 for diffusion, the distilled grid for a progressive student, 1 for a consistency model. Heun takes 2 steps - 1 network evaluations (default: 0)'
+complete -c gm-sample -l sampler -r -d 'Diffusion sampler: euler (= ddim), heun, dpmpp-2m, or ddpm (ancestral), on the Karras schedule (rho=7) for EDM models and on evenly spaced timesteps for DDPM ones; default heun, ddpm for DDPM models, euler on a progressively distilled student\'s grid'
+complete -c gm-sample -l steps -r -d 'Sampler steps; default 18 for EDM diffusion, all timesteps for DDPM, the distilled grid for a progressive student, 1 for a consistency model. Heun takes 2 steps - 1 network evaluations (default: 0)'
 complete -c gm-sample -l raw-weights -d 'Sample with the trained weights instead of their moving average'

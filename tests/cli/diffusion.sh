@@ -43,6 +43,37 @@ expect_exit 0 gm-eval s.h5 --ref toy:grid25 --json
 "$python" -c "import json; m=json.load(open('$meta/out')); assert m['n']==300 and 'modes' in m, m" \
   && pass "gm-eval scores the samples" || fail "gm-eval output: $(cat "$meta/out")"
 
+# DDPM eps and v prediction: the schedule in the config, ancestral sampling by default on all 1000
+# timesteps, per-row ancestral noise so that shards agree.
+expect_exit 0 gm-train diffusion --data grid.h5 --parametrisation eps --steps 200 --batch 128 --hidden 64 --depth 2 \
+  --seed 3 -o eps.h5
+expect_exit 0 gm-train diffusion --data grid.h5 --parametrisation v --steps 200 --batch 128 --hidden 64 --depth 2 \
+  --seed 3 -o v.h5
+expect_exit 0 gm-sample eps.h5 -n 40 --seed 0 -o s_eps.h5
+expect_exit 0 gm-sample v.h5 -n 90 --steps 25 --seed 0 -o s_v.h5
+expect_exit 0 gm-sample v.h5 -n 90 --steps 25 --seed 0 --shard 2/3 -o s_v_shard.h5
+expect_exit 0 gm-sample v.h5 -n 90 --steps 25 --seed 0 --sampler ddim -o s_v_ddim.h5
+expect_exit 0 gm-sample edm.h5 -n 30 --steps 10 --seed 0 --sampler ddpm -o s_edm_ddpm.h5
+"$python" - <<'PY' && pass "DDPM eps and v models and the ddpm sampler" || fail "DDPM models or sampler are wrong"
+import h5py, json, numpy as np
+for name, kind in (("eps.h5", "eps"), ("v.h5", "v")):
+    config = json.loads(h5py.File(name).attrs["config"])
+    assert config["parametrisation"] == kind, config
+    assert config["edm"]["ddpm"] == {"timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02}, config
+    sd = config["edm"]["sigma_data"]
+    assert abs(config["edm"]["sigma_max"] / sd - 157.40728) < 1e-3, config
+s = h5py.File("s_eps.h5")
+assert s.attrs["sampler"] == "ddpm" and s.attrs["steps"] == 1000 and s.attrs["nfe"] == 1000
+assert np.isfinite(s["x"][:]).all()
+v, shard = h5py.File("s_v.h5"), h5py.File("s_v_shard.h5")
+assert v.attrs["nfe"] == 25 and np.allclose(shard["x"][:], v["x"][60:90], atol=1e-5), "ancestral noise differs by shard"
+assert h5py.File("s_v_ddim.h5").attrs["sampler"] == "ddim"
+assert not np.allclose(h5py.File("s_v_ddim.h5")["x"][:], v["x"][:])
+assert h5py.File("s_edm_ddpm.h5").attrs["nfe"] == 10
+PY
+expect_exit 2 gm-sample v.h5 -n 10 --steps 1001 -o x.h5
+expect_exit 2 gm-train diffusion --data grid.h5 --parametrisation x0 --steps 10 -o x.h5
+
 expect_exit 1 gm-train diffusion --data missing.h5 --steps 10 -o x.h5
 expect_one_line_naming missing.h5
 expect_exit 1 gm-sample grid.h5 -n 10 -o x.h5

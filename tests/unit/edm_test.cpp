@@ -20,7 +20,9 @@ using gm::models::EdmConfig;
 TEST(Edm, PreconditioningMatchesTable1) {
   const double sd = 0.5;
   const auto sigma = torch::tensor({0.5, 2.0}, torch::kDouble);
-  const auto s = gm::models::edm_scalings(sigma, sd);
+  EdmConfig config;
+  config.sigma_data = sd;
+  const auto s = gm::models::edm_scalings(sigma, config);
   // At sigma = sigma_data the skip and the network share the signal equally.
   EXPECT_NEAR(s.c_skip[0].item<double>(), 0.5, 1e-12);
   EXPECT_NEAR(s.c_out[0].item<double>(), sd / std::sqrt(2.0), 1e-12);
@@ -90,8 +92,9 @@ TEST(Edm, PointMassIsReachedExactly) {
   const auto target = torch::tensor({{3.0, -1.0}}, torch::kDouble);
   const gm::models::Denoiser point = [&](const torch::Tensor& x, double) { return target.expand_as(x); };
   const auto z = torch::randn({5, 2}, torch::kDouble);
-  for (const char* sampler : {"euler", "heun", "dpmpp-2m"}) {
-    const auto result = gm::models::edm_sample(point, z, gm::models::karras_sigmas(4, EdmConfig{}), sampler);
+  const gm::models::StepNoise noise = [](int) { return torch::randn({5, 2}, torch::kDouble); };
+  for (const char* sampler : {"euler", "heun", "dpmpp-2m", "ddpm"}) {
+    const auto result = gm::models::edm_sample(point, z, gm::models::karras_sigmas(4, EdmConfig{}), sampler, noise);
     EXPECT_TRUE(torch::allclose(result.x, target.expand_as(result.x), 1e-9, 1e-9)) << sampler;
   }
 }

@@ -102,8 +102,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
         target = (x2 - ratio * x) / (1 - ratio);
       }
       adam.zero_grad();
-      const torch::Tensor weight =
-          (col(s0) * col(s0) + edm.sigma_data * edm.sigma_data) / (col(s0) * edm.sigma_data).pow(2);
+      // The teacher's loss weighting 1 / c_out^2 (EDM's lambda for an EDM teacher).
+      const torch::Tensor weight = models::edm_scalings(s0, edm).c_out.pow(-2).view({-1, 1});
       const torch::Tensor loss = (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean();
       loss.backward();
       adam.step();

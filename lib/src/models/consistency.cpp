@@ -12,10 +12,17 @@ torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, co
   const torch::Tensor shifted = sigma - config.sigma_min;
   const torch::Tensor c_skip = sd * sd / (shifted * shifted + sd * sd);
   const torch::Tensor c_out = sd * shifted / (sigma * sigma + sd * sd).sqrt();
-  const EdmScalings s = edm_scalings(sigma, sd);
+  const EdmScalings s = edm_scalings(sigma, config);
   std::vector<std::int64_t> shape(static_cast<size_t>(x.dim()), 1);
   shape[0] = -1;
-  return c_skip.view(shape) * x + c_out.view(shape) * net(s.c_in.view(shape) * x, s.c_noise);
+  torch::Tensor output = net(s.c_in.view(shape) * x, s.c_noise);
+  // A DDPM teacher's network predicts eps or v; re-expressed as the EDM-preconditioned output
+  // F = (D - c_skip x) / c_out, the student starts from its teacher whatever the parametrisation.
+  if (config.is_ddpm()) {
+    const EdmScalings e = edm_scalings(sigma, EdmConfig{"edm", sd});
+    output = ((s.c_skip - e.c_skip).view(shape) * x + s.c_out.view(shape) * output) / e.c_out.view(shape);
+  }
+  return c_skip.view(shape) * x + c_out.view(shape) * output;
 }
 
 torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c) {

@@ -20,7 +20,7 @@ Denoiser DiffusionModel::denoiser() const {
 
 nlohmann::json DiffusionModel::config() const {
   nlohmann::json config = {{"network", net->config().to_json()},
-                           {"parametrisation", "edm"},
+                           {"parametrisation", edm.parametrisation},
                            {"edm", edm.to_json()},
                            {"data_shape", data_shape}};
   if (!grid.empty()) config["grid"] = grid;
@@ -33,9 +33,7 @@ DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::s
   DiffusionModel model;
   try {
     const auto& config = file.config;
-    if (config.at("parametrisation").get<std::string>() != "edm")
-      fail("{}: parametrisation '{}' is not one this build samples", where, config.at("parametrisation").dump());
-    model.edm = EdmConfig::from_json(config.at("edm"));
+    model.edm = EdmConfig::from_json(config.at("edm"), config.at("parametrisation").get<std::string>());
     model.data_shape = config.at("data_shape").get<std::vector<std::int64_t>>();
     model.net = nn::NoiseMlp(nn::NoiseMlpConfig::from_json(config.at("network")));
     if (config.contains("grid")) {

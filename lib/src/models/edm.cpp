@@ -6,51 +6,135 @@
 
 namespace gm::models {
 
-nlohmann::json EdmConfig::to_json() const {
-  return {{"sigma_data", sigma_data}, {"p_mean", p_mean},       {"p_std", p_std},
-          {"sigma_min", sigma_min},   {"sigma_max", sigma_max}, {"rho", rho}};
+bool is_parametrisation(const std::string& name) { return name == "edm" || name == "eps" || name == "v"; }
+
+EdmConfig EdmConfig::ddpm(const std::string& parametrisation, double sigma_data) {
+  EdmConfig c;
+  c.parametrisation = parametrisation;
+  c.sigma_data = sigma_data;
+  const std::vector<double> sigmas = c.ddpm_sigmas();
+  c.sigma_min = sigmas.front();
+  c.sigma_max = sigmas.back();
+  return c;
 }
 
-EdmConfig EdmConfig::from_json(const nlohmann::json& j) {
+std::vector<double> EdmConfig::ddpm_sigmas() const {
+  std::vector<double> sigmas;
+  double alpha_bar = 1.0;
+  for (std::int64_t t = 0; t < timesteps; ++t) {
+    const double beta =
+        timesteps == 1 ? beta_start : beta_start + (beta_end - beta_start) * static_cast<double>(t) / (timesteps - 1);
+    alpha_bar *= 1.0 - beta;
+    sigmas.push_back(sigma_data * std::sqrt((1.0 - alpha_bar) / alpha_bar));
+  }
+  return sigmas;
+}
+
+nlohmann::json EdmConfig::to_json() const {
+  nlohmann::json j = {{"sigma_data", sigma_data}, {"p_mean", p_mean},       {"p_std", p_std},
+                      {"sigma_min", sigma_min},   {"sigma_max", sigma_max}, {"rho", rho}};
+  if (is_ddpm()) j["ddpm"] = {{"timesteps", timesteps}, {"beta_start", beta_start}, {"beta_end", beta_end}};
+  return j;
+}
+
+EdmConfig EdmConfig::from_json(const nlohmann::json& j, const std::string& parametrisation) {
+  if (!is_parametrisation(parametrisation)) fail("parametrisation '{}' is not one this build knows", parametrisation);
   EdmConfig c;
+  c.parametrisation = parametrisation;
   c.sigma_data = j.at("sigma_data").get<double>();
   c.p_mean = j.at("p_mean").get<double>();
   c.p_std = j.at("p_std").get<double>();
   c.sigma_min = j.at("sigma_min").get<double>();
   c.sigma_max = j.at("sigma_max").get<double>();
   c.rho = j.at("rho").get<double>();
+  if (c.is_ddpm()) {
+    const auto& d = j.at("ddpm");
+    c.timesteps = d.at("timesteps").get<std::int64_t>();
+    c.beta_start = d.at("beta_start").get<double>();
+    c.beta_end = d.at("beta_end").get<double>();
+    if (c.timesteps < 2 || c.timesteps > 100000 || !(c.beta_start > 0) || !(c.beta_end >= c.beta_start) ||
+        !(c.beta_end < 1))
+      fail("DDPM schedule out of range: {}", d.dump());
+  }
   if (!(c.sigma_data > 0) || !(c.sigma_min > 0) || !(c.sigma_max > c.sigma_min) || !(c.rho > 0) || !(c.p_std > 0))
     fail("EDM config out of range: {}", j.dump());
   return c;
 }
 
-EdmScalings edm_scalings(const torch::Tensor& sigma, double sigma_data) {
-  const torch::Tensor s2 = sigma * sigma + sigma_data * sigma_data;
-  return {sigma_data * sigma_data / s2, sigma * sigma_data / s2.sqrt(), 1.0 / s2.sqrt(), sigma.log() / 4.0};
+namespace {
+
+// The continuous DDPM timestep of each sigma, interpolated linearly in log sigma between the
+// discrete steps (as k-diffusion's DiscreteSchedule does) and clamped to [0, timesteps - 1].
+torch::Tensor ddpm_timestep(const torch::Tensor& sigma, const EdmConfig& config) {
+  const std::vector<double> table = config.ddpm_sigmas();
+  const torch::Tensor log_table = torch::tensor(table, torch::kDouble).log().to(sigma.options());
+  const std::int64_t last = config.timesteps - 1;
+  const torch::Tensor log_sigma = sigma.log().clamp(std::log(table.front()), std::log(table.back()));
+  const torch::Tensor high = torch::searchsorted(log_table, log_sigma).clamp(1, last);
+  const torch::Tensor low = high - 1;
+  const torch::Tensor low_value = log_table.index_select(0, low.flatten()).view_as(log_sigma);
+  const torch::Tensor high_value = log_table.index_select(0, high.flatten()).view_as(log_sigma);
+  const torch::Tensor fraction = (log_sigma - low_value) / (high_value - low_value);
+  return low.to(sigma.scalar_type()) + fraction;
 }
+
+}  // namespace
+
+EdmScalings edm_scalings(const torch::Tensor& sigma, const EdmConfig& config) {
+  const double sd = config.sigma_data;
+  const torch::Tensor s2 = sigma * sigma + sd * sd;
+  const torch::Tensor c_in = 1.0 / s2.sqrt();
+  if (config.parametrisation == "edm")
+    return {sd * sd / s2, sigma * sd / s2.sqrt(), c_in, sigma.log() / 4.0};
+  const torch::Tensor c_noise = ddpm_timestep(sigma, config) / static_cast<double>(config.timesteps);
+  // In units of the scaled data x / sd, eps: D = x - sigma eps; v: D = x / (sigma^2 + 1) - sigma /
+  // sqrt(sigma^2 + 1) v. Scaled back, eps keeps c_skip = 1 and v is EDM's form with c_out negated.
+  if (config.parametrisation == "eps") return {torch::ones_like(sigma), -sigma, c_in, c_noise};
+  return {sd * sd / s2, -sigma * sd / s2.sqrt(), c_in, c_noise};
+}
+
+namespace {
+
+torch::Tensor as_column(const torch::Tensor& t, const torch::Tensor& like) {
+  std::vector<std::int64_t> shape(static_cast<size_t>(like.dim()), 1);
+  shape[0] = -1;
+  return t.view(shape);
+}
+
+}  // namespace
 
 torch::Tensor edm_denoise(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
                           const EdmConfig& config) {
-  const EdmScalings s = edm_scalings(sigma, config.sigma_data);
-  const auto column = [&](const torch::Tensor& t) {
-    std::vector<std::int64_t> shape(static_cast<size_t>(x.dim()), 1);
-    shape[0] = -1;
-    return t.view(shape);
-  };
-  return column(s.c_skip) * x + column(s.c_out) * net(column(s.c_in) * x, s.c_noise);
+  const EdmScalings s = edm_scalings(sigma, config);
+  return as_column(s.c_skip, x) * x + as_column(s.c_out, x) * net(as_column(s.c_in, x) * x, s.c_noise);
+}
+
+namespace {
+
+torch::Tensor target_of(const torch::Tensor& y, const torch::Tensor& x, const EdmScalings& s) {
+  return (y - as_column(s.c_skip, x) * x) / as_column(s.c_out, x);
+}
+
+}  // namespace
+
+torch::Tensor training_target(const torch::Tensor& y, const torch::Tensor& x, const torch::Tensor& sigma,
+                              const EdmConfig& config) {
+  return target_of(y, x, edm_scalings(sigma, config));
+}
+
+torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Generator& generator,
+                              const torch::TensorOptions& options) {
+  if (!config.is_ddpm()) return (torch::randn({n}, generator, options) * config.p_std + config.p_mean).exp();
+  const torch::Tensor table = torch::tensor(config.ddpm_sigmas(), torch::kDouble).to(options);
+  const torch::Tensor t = torch::randint(0, config.timesteps, {n}, generator, torch::kLong);
+  return table.index_select(0, t.to(options.device()));
 }
 
 torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& y, const EdmConfig& config, at::Generator& generator) {
-  const auto options = y.options();
-  const torch::Tensor sigma =
-      (torch::randn({y.size(0)}, generator, options) * config.p_std + config.p_mean).exp();
-  const torch::Tensor noise = torch::randn(y.sizes(), generator, options);
-  std::vector<std::int64_t> shape(static_cast<size_t>(y.dim()), 1);
-  shape[0] = -1;
-  const torch::Tensor s = sigma.view(shape);
-  const torch::Tensor weight = (s * s + config.sigma_data * config.sigma_data) / (s * config.sigma_data).pow(2);
-  const torch::Tensor denoised = edm_denoise(net, y + s * noise, sigma, config);
-  return (weight * (denoised - y).pow(2)).mean();
+  const torch::Tensor sigma = training_sigmas(y.size(0), config, generator, y.options());
+  const torch::Tensor x = y + as_column(sigma, y) * torch::randn(y.sizes(), generator, y.options());
+  const EdmScalings s = edm_scalings(sigma, config);
+  return (net(as_column(s.c_in, x) * x, s.c_noise) - target_of(y, x, s)).pow(2).mean();
 }
 
 std::vector<double> karras_sigmas(int steps, const EdmConfig& config) {
@@ -65,14 +149,31 @@ std::vector<double> karras_sigmas(int steps, const EdmConfig& config) {
   return sigmas;
 }
 
+std::vector<double> sampling_sigmas(int steps, const EdmConfig& config) {
+  if (!config.is_ddpm()) return karras_sigmas(steps, config);
+  if (steps < 1 || steps > config.timesteps)
+    usage_fail("--steps {}: a DDPM model of {} timesteps samples with 1 to {} steps", steps, config.timesteps,
+               config.timesteps);
+  const std::vector<double> table = config.ddpm_sigmas();
+  std::vector<double> sigmas;
+  const double last = static_cast<double>(config.timesteps - 1);
+  for (int i = 0; i < steps; ++i) {
+    const double t = steps == 1 ? last : last * (1.0 - static_cast<double>(i) / (steps - 1));
+    sigmas.push_back(table[static_cast<size_t>(std::llround(t))]);
+  }
+  sigmas.push_back(0.0);
+  return sigmas;
+}
+
 bool is_edm_sampler(const std::string& sampler) {
-  return sampler == "euler" || sampler == "ddim" || sampler == "heun" || sampler == "dpmpp-2m";
+  return sampler == "euler" || sampler == "ddim" || sampler == "heun" || sampler == "dpmpp-2m" || sampler == "ddpm";
 }
 
 SampleResult edm_sample(const Denoiser& denoise, const torch::Tensor& z, const std::vector<double>& sigmas,
-                        const std::string& sampler) {
+                        const std::string& sampler, const StepNoise& noise) {
   if (!is_edm_sampler(sampler))
-    usage_fail("--sampler {}: EDM models sample with euler, ddim, heun or dpmpp-2m", sampler);
+    usage_fail("--sampler {}: diffusion models sample with euler, ddim, heun, dpmpp-2m or ddpm", sampler);
+  if (sampler == "ddpm" && !noise) fail("the ddpm sampler needs a noise source");
   SampleResult result{z * sigmas.front(), 0};
   torch::Tensor& x = result.x;
   torch::Tensor previous;  // dpmpp-2m: the denoised value of the step before
@@ -91,6 +192,16 @@ SampleResult edm_sample(const Denoiser& denoise, const torch::Tensor& z, const s
       }
       x = next > 0 ? (next / sigma) * x - std::expm1(-std::log(sigma / next)) * d : denoised;
       previous = denoised;
+      continue;
+    }
+    if (sampler == "ddpm") {
+      // The posterior q(x_next | x, x0 = D) in sigma space: its variance is
+      // up^2 = next^2 (sigma^2 - next^2) / sigma^2 (Ho et al.'s beta-tilde, scaled), its mean a
+      // deterministic step down to sqrt(next^2 - up^2).
+      const double up = next > 0 ? next * std::sqrt(sigma * sigma - next * next) / sigma : 0.0;
+      const double down = std::sqrt(std::max(0.0, next * next - up * up));
+      x = denoised + (down / sigma) * (x - denoised);
+      if (up > 0) x = x + up * noise(static_cast<int>(i) + 1);
       continue;
     }
     // Euler, which is DDIM in sigma space: x' = D + (sigma' / sigma) (x - D).

@@ -32,11 +32,12 @@ void SampleOptions::register_on(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--chunk", chunk, "Rows generated and written at a time; bounds memory")->capture_default_str();
   app.add_option("--sampler", sampler,
-                 "Diffusion sampler: euler (= ddim), heun or dpmpp-2m on the Karras schedule (rho=7); default "
-                 "heun, or euler on a progressively distilled student's grid");
+                 "Diffusion sampler: euler (= ddim), heun, dpmpp-2m, or ddpm (ancestral), on the Karras schedule "
+                 "(rho=7) for EDM models and on evenly spaced timesteps for DDPM ones; default heun, ddpm for DDPM "
+                 "models, euler on a progressively distilled student's grid");
   app.add_option("--steps", steps,
-                 "Sampler steps; default 18 for diffusion, the distilled grid for a progressive student, 1 for a "
-                 "consistency model. Heun takes 2 steps - 1 network evaluations");
+                 "Sampler steps; default 18 for EDM diffusion, all timesteps for DDPM, the distilled grid for a "
+                 "progressive student, 1 for a consistency model. Heun takes 2 steps - 1 network evaluations");
   app.add_flag("--raw-weights", raw_weights, "Sample with the trained weights instead of their moving average");
 }
 
@@ -84,12 +85,27 @@ struct ModelSampler {
   std::function<models::SampleResult(const torch::Tensor& z, std::int64_t first_row)> generate;
 };
 
+// Fresh noise for step k >= 1 of a stochastic sampler: per-row streams of their own, so shards
+// and chunks draw the same noise for the same row.
+models::StepNoise step_noise(const Context& context, std::int64_t first_row, std::int64_t rows,
+                             const std::vector<std::int64_t>& shape) {
+  const std::uint64_t seed = context.seed;
+  const c10::Device device = context.device;
+  return [seed, device, first_row, rows, shape](int k) {
+    return data::normal_rows(seed, first_row, first_row + rows, shape, data::kNoiseStream + static_cast<std::uint32_t>(k))
+        .to(device);
+  };
+}
+
 ModelSampler diffusion_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
   models::DiffusionModel model = models::DiffusionModel::from_file(file, options.source, !options.raw_weights);
   model.net->to(context.device);
   const models::Denoiser denoise = model.denoiser();
   std::vector<double> sigmas;
-  std::string sampler = options.sampler.empty() ? (model.grid.empty() ? "heun" : "euler") : options.sampler;
+  const std::string fallback = !model.grid.empty() ? "euler" : model.edm.is_ddpm() ? "ddpm" : "heun";
+  const std::string sampler = options.sampler.empty() ? fallback : options.sampler;
+  if (!models::is_edm_sampler(sampler))
+    usage_fail("--sampler {}: diffusion models sample with euler, ddim, heun, dpmpp-2m or ddpm", sampler);
   if (!model.grid.empty()) {
     // A progressive student samples on the grid it was distilled for, with Euler (DDIM) steps.
     const int grid_steps = static_cast<int>(model.grid.size()) - 1;
@@ -99,13 +115,14 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
       usage_fail("{}: a progressive student samples with euler (DDIM) steps", options.source);
     sigmas = model.grid;
   } else {
-    sigmas = models::karras_sigmas(options.steps == 0 ? 18 : options.steps, model.edm);
+    // EDM models default to Heun's 18 steps; DDPM models to all their timesteps, as Ho et al. sample.
+    const int fallback_steps = model.edm.is_ddpm() ? static_cast<int>(model.edm.timesteps) : 18;
+    sigmas = models::sampling_sigmas(options.steps == 0 ? fallback_steps : options.steps, model.edm);
   }
-  if (!models::is_edm_sampler(sampler))
-    usage_fail("--sampler {}: EDM models sample with euler, ddim, heun or dpmpp-2m", sampler);
-  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, model.data_shape, model.data_shape,
-          [denoise, sigmas, sampler](const torch::Tensor& z, std::int64_t) {
-            return models::edm_sample(denoise, z, sigmas, sampler);
+  const std::vector<std::int64_t> shape = model.data_shape;
+  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, shape, shape,
+          [denoise, sigmas, sampler, shape, context](const torch::Tensor& z, std::int64_t first_row) {
+            return models::edm_sample(denoise, z, sigmas, sampler, step_noise(context, first_row, z.size(0), shape));
           }};
 }
 
@@ -128,20 +145,13 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
   const int steps = options.steps == 0 ? 1 : options.steps;
   const std::vector<double> sigmas = models::consistency_sigmas(steps, edm);
   const std::vector<std::int64_t> shape = model.data_shape;
-  const std::uint64_t seed = context.seed;
-  const c10::Device device = context.device;
   const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
     return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
   };
   return {"consistency", "multistep", steps, shape, shape,
-          [f, sigmas, edm, shape, seed, device](const torch::Tensor& z, std::int64_t first_row) {
-            // Step k re-noises with its own per-row stream, so shards draw the same noise.
-            const auto noise = [&](int k) {
-              return data::normal_rows(seed, first_row, first_row + z.size(0), shape,
-                                       data::kNoiseStream + static_cast<std::uint32_t>(k))
-                  .to(device);
-            };
-            return models::consistency_sample(f, z, sigmas, edm.sigma_min, noise);
+          [f, sigmas, edm, shape, context](const torch::Tensor& z, std::int64_t first_row) {
+            return models::consistency_sample(f, z, sigmas, edm.sigma_min,
+                                              step_noise(context, first_row, z.size(0), shape));
           }};
 }
 

@@ -12,6 +12,10 @@ namespace gm::train {
 
 void DiffusionTrainOptions::register_on(CLI::App& app) {
   loop.register_on(app);
+  app.add_option("--parametrisation", parametrisation,
+                 "What the network predicts: edm (EDM preconditioning, Karras et al. 2022), or a DDPM of 1000 "
+                 "linear-beta steps (Ho et al. 2020) predicting eps (the noise) or v (Salimans & Ho 2022)")
+      ->capture_default_str();
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
   app.add_option("--ema", ema_decay, "Decay of the exponential moving average of the weights")->capture_default_str();
   app.add_option("--hidden", hidden, "Width of the MLP's hidden layers")->capture_default_str();
@@ -20,6 +24,8 @@ void DiffusionTrainOptions::register_on(CLI::App& app) {
 
 void train_diffusion(const DiffusionTrainOptions& options, const Context& context) {
   options.loop.check();
+  if (!models::is_parametrisation(options.parametrisation))
+    usage_fail("--parametrisation {}: expected edm, eps or v", options.parametrisation);
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
   if (options.hidden < 1 || options.depth < 0) usage_fail("--hidden and --depth must be positive");
   const VectorData data = load_vectors(options.loop.data, context, "diffusion");
@@ -27,7 +33,9 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   models::DiffusionModel model;
-  model.edm.sigma_data = data.x.std().item<double>();  // EDM: the data's standard deviation
+  const double sigma_data = data.x.std().item<double>();  // EDM: the data's standard deviation
+  model.edm = options.parametrisation == "edm" ? models::EdmConfig{"edm", sigma_data}
+                                               : models::EdmConfig::ddpm(options.parametrisation, sigma_data);
   model.data_shape = {data.x.size(1)};
   nn::NoiseMlpConfig network;
   network.dim = data.x.size(1);
@@ -61,7 +69,9 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
 }
 
 cli::Verb diffusion_verb() {
-  return cli::make_verb<DiffusionTrainOptions>("diffusion", "EDM diffusion model (Karras et al. 2022) on vector data", train_diffusion);
+  return cli::make_verb<DiffusionTrainOptions>(
+      "diffusion", "Diffusion model on vector data: EDM (Karras et al. 2022), or DDPM eps or v prediction",
+      train_diffusion);
 }
 
 }  // namespace gm::train

@@ -1,4 +1,4 @@
-// gm-train diffusion: an EDM diffusion model (Karras et al. 2022) on vector data.
+// gm-train diffusion: an EDM (Karras et al. 2022) or DDPM (Ho et al. 2020) diffusion model on vector data.
 #pragma once
 
 #include "gm/cli/subcommands.hpp"
@@ -8,6 +8,7 @@ namespace gm::train {
 
 struct DiffusionTrainOptions {
   LoopOptions loop;
+  std::string parametrisation = "edm";
   double learning_rate = 1e-3;
   double ema_decay = 0.999;
   std::int64_t hidden = 256;
