@@ -37,10 +37,13 @@ TEST(Consistency, PseudoHuberIsL2NearZeroAndL1FarAway) {
 
 TEST(Consistency, MultistepSigmasAndSampling) {
   const EdmConfig config;
-  EXPECT_EQ(gm::models::consistency_sigmas(1, config), std::vector<double>{80.0});
-  const auto two = gm::models::consistency_sigmas(2, config);
-  ASSERT_EQ(two.size(), 2u);
-  EXPECT_NEAR(two[1], std::pow((std::pow(80.0, 1 / 7.0) + std::pow(0.002, 1 / 7.0)) / 2, 7.0), 1e-12);
+  EXPECT_EQ(gm::models::consistency_sigmas(1, config, 18), std::vector<double>{80.0});
+  // Multistep sampling stays on the student's training grid: 2 steps of an 18-point grid use
+  // points 0 and round(8.5) = 9.
+  const auto grid = gm::models::karras_sigmas(18, config);
+  EXPECT_EQ(gm::models::consistency_sigmas(2, config, 18), (std::vector<double>{80.0, grid[9]}));
+  EXPECT_EQ(gm::models::consistency_sigmas(17, config, 18), std::vector<double>(grid.begin(), grid.begin() + 17));
+  EXPECT_THROW(gm::models::consistency_sigmas(18, config, 18), gm::UsageError);
   // An ideal consistency function of a point mass maps everything to it, at any step count.
   const auto target = torch::tensor({{1.0, -2.0}}, torch::kDouble);
   const gm::models::ConsistencyFn f = [&](const torch::Tensor& x, double) { return target.expand_as(x); };
@@ -50,11 +53,11 @@ TEST(Consistency, MultistepSigmasAndSampling) {
     return torch::randn({3, 2}, torch::kDouble);
   };
   const auto result = gm::models::consistency_sample(f, torch::randn({3, 2}, torch::kDouble),
-                                                     gm::models::consistency_sigmas(4, config), config.sigma_min, noise);
+                                                     gm::models::consistency_sigmas(4, config, 18), config.sigma_min, noise);
   EXPECT_EQ(result.nfe, 4);
   EXPECT_EQ(noise_calls, 3);
   EXPECT_TRUE(torch::allclose(result.x, target.expand_as(result.x)));
-  EXPECT_THROW(gm::models::consistency_sigmas(0, config), gm::UsageError);
+  EXPECT_THROW(gm::models::consistency_sigmas(0, config, 18), gm::UsageError);
 }
 
 }  // namespace

@@ -29,10 +29,15 @@ torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, doubl
   return ((a - b).pow(2).flatten(1).sum(1) + c * c).sqrt().sub(c).mean();
 }
 
-std::vector<double> consistency_sigmas(int steps, const EdmConfig& config) {
-  if (steps < 1) usage_fail("--steps {}: needs at least 1 step", steps);
-  std::vector<double> grid = karras_sigmas(steps + 1, config);  // steps + 1 points, then 0
-  return std::vector<double>(grid.begin(), grid.begin() + steps);
+std::vector<double> consistency_sigmas(int steps, const EdmConfig& config, int grid) {
+  if (steps < 1 || steps >= grid)
+    usage_fail("--steps {}: a consistency model distilled on {} sigmas samples with 1 to {} steps", steps, grid,
+               grid - 1);
+  const std::vector<double> points = karras_sigmas(grid, config);
+  std::vector<double> sigmas;
+  for (int k = 0; k < steps; ++k)
+    sigmas.push_back(points[static_cast<size_t>(std::lround(static_cast<double>(k) * (grid - 1) / steps))]);
+  return sigmas;
 }
 
 SampleResult consistency_sample(const ConsistencyFn& f, const torch::Tensor& z, const std::vector<double>& sigmas,

@@ -136,6 +136,17 @@ ModelSampler gan_sampler(const SampleOptions& options, const Context& context, c
           }};
 }
 
+// The Karras grid size a consistency student was distilled on.
+int model_grid_points(const io::ModelFile& file, const std::string& where) {
+  try {
+    const int grid = file.config.at("distillation").at("grid").get<int>();
+    if (grid < 2 || grid > 100000) fail("{}: distillation grid {} is out of range", where, grid);
+    return grid;
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: config names no distillation grid: {}", where, e.what());
+  }
+}
+
 ModelSampler consistency_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
   models::DiffusionModel model =
       models::DiffusionModel::from_file(file, options.source, !options.raw_weights, "consistency");
@@ -143,7 +154,8 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
   const models::RawNet raw = model.raw();
   const models::EdmConfig edm = model.edm;
   const int steps = options.steps == 0 ? 1 : options.steps;
-  const std::vector<double> sigmas = models::consistency_sigmas(steps, edm);
+  const int grid = model_grid_points(file, options.source);
+  const std::vector<double> sigmas = models::consistency_sigmas(steps, edm, grid);
   const std::vector<std::int64_t> shape = model.data_shape;
   const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
     return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);

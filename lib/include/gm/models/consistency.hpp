@@ -18,9 +18,11 @@ torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, co
 // Mean over rows of sqrt(|a - b|^2 + c^2) - c.
 torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c);
 
-// The sigmas at which multistep sampling evaluates f: sigma_max, then the inner points of a
-// Karras grid of steps + 1 points (so 2 steps use sigma_max and about 2.5 for EDM's defaults).
-std::vector<double> consistency_sigmas(int steps, const EdmConfig& config);
+// The sigmas at which multistep sampling evaluates f: points k (N - 1) / steps, k = 0 .. steps - 1
+// (rounded) of the Karras grid of N = `grid` points, sigma_max first, that the student was
+// distilled on. A student trained on a discrete grid is consistent only at its points: off the
+// grid its noise embedding sees values it never trained on.
+std::vector<double> consistency_sigmas(int steps, const EdmConfig& config, int grid);
 
 // Algorithm 1 of Song et al. 2023: x = f(z sigma_0, sigma_0); then for each later sigma, add
 // fresh noise of variance sigma^2 - sigma_min^2 and map back with f. `noise(k)` gives the noise
