@@ -24,16 +24,6 @@ void ConsistencyOptions::register_on(CLI::App& app) {
   app.add_option("--huber-c", huber_c, "Pseudo-Huber constant c; 0 picks 0.00054 sqrt(d)")->capture_default_str();
 }
 
-namespace {
-
-void lerp_parameters(torch::nn::Module& target, const torch::nn::Module& source, double weight) {
-  torch::NoGradGuard no_grad;
-  const auto to = target.parameters(), from = source.parameters();
-  for (size_t i = 0; i < to.size(); ++i) to[i].lerp_(from[i], weight);
-}
-
-}  // namespace
-
 void distill_consistency(const ConsistencyOptions& options, const Context& context) {
   options.loop.check();
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
@@ -59,8 +49,9 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   log::verbose("teacher sigma_data {:.4f}, grid of {} sigmas, pseudo-Huber c {:.6f}", edm.sigma_data, options.grid,
                huber_c);
 
-  train::WeightAverage ema(*student.net, options.ema_decay);
-  torch::optim::Adam adam(student.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+  train::FlatParameters parameters(*student.net), target_parameters(*target.net);
+  train::WeightAverage ema(parameters, options.ema_decay);
+  train::Adam adam(parameters, {options.learning_rate});
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
   const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw(), target_raw = target.raw();
 
@@ -85,8 +76,11 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
         models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c);
     loss.backward();
     adam.step();
-    lerp_parameters(*target.net, *student.net, 1.0 - options.target_ema);
-    ema.update(*student.net);
+    {
+      torch::NoGradGuard no_grad;  // the target network theta^- <- mu theta^- + (1 - mu) theta
+      target_parameters.values().lerp_(parameters.values(), 1.0 - options.target_ema);
+    }
+    ema.update();
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const train::Curves& curves) {

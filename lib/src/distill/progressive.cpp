@@ -73,8 +73,9 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     nn::load_parameters(*student.net, nn::parameters_of(*teacher.net), options.teacher);
     student.net->train();
     student.grid = coarse;
-    train::WeightAverage ema(*student.net, options.ema_decay);
-    torch::optim::Adam adam(student.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+    train::FlatParameters parameters(*student.net);
+    train::WeightAverage ema(parameters, options.ema_decay);
+    train::Adam adam(parameters, {options.learning_rate});
     const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw();
     const torch::Tensor fine_t = torch::tensor(fine, torch::kFloat).to(context.device);
     const auto coarse_count = static_cast<std::int64_t>(coarse.size()) - 1;
@@ -107,7 +108,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       const torch::Tensor loss = (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean();
       loss.backward();
       adam.step();
-      ema.update(*student.net);
+      ema.update();
       return {{"loss", loss.item<double>()}};
     };
     const bool last = round + 1 == rounds;
@@ -115,7 +116,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       history.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
                          {"final_loss", curves.at("loss").back()}});
       // The next round's teacher is this round's averaged student.
-      nn::load_parameters(*teacher.net, ema.weights(*student.net), options.teacher);
+      nn::load_parameters(*teacher.net, ema.weights(), options.teacher);
       if (!last) return;
       io::ModelFile file = train::trained_model("diffusion", student.config(), *student.net, &ema, curves);
       file.config["distillation"] = {

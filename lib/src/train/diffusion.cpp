@@ -46,8 +46,9 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   model.net->train();
   log::verbose("{} rows of {} dims, sigma_data {:.4f}", data.x.size(0), data.x.size(1), model.edm.sigma_data);
 
-  WeightAverage ema(*model.net, options.ema_decay);
-  torch::optim::Adam adam(model.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+  FlatParameters parameters(*model.net);
+  WeightAverage ema(parameters, options.ema_decay);
+  Adam adam(parameters, {options.learning_rate});
   const models::RawNet raw = model.raw();
   ShuffledBatches batches(data.x, options.loop.batch, generator);
 
@@ -56,7 +57,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     const torch::Tensor loss = models::edm_loss(raw, batches.next(), model.edm, generator);
     loss.backward();
     adam.step();
-    ema.update(*model.net);
+    ema.update();
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const Curves& curves) {

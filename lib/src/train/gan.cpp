@@ -47,11 +47,9 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   nets->to(context.device);
   nets->train();
 
-  const auto adam = [&](torch::nn::Module& net) {
-    return torch::optim::Adam(net.parameters(),
-                              torch::optim::AdamOptions(options.learning_rate).betas(std::make_tuple(0.5, 0.999)));
-  };
-  torch::optim::Adam g_adam = adam(*nets->generator), d_adam = adam(*nets->discriminator);
+  FlatParameters g_parameters(*nets->generator), d_parameters(*nets->discriminator);
+  const AdamOptions adam{options.learning_rate, 0.5, 0.999};  // beta1 0.5, as DCGAN trains
+  Adam g_adam(g_parameters, adam), d_adam(d_parameters, adam);
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   const auto noise = [&] {
     return torch::randn({options.loop.batch, options.latent}, generator, torch::kFloat).to(context.device);

@@ -55,31 +55,13 @@ torch::Tensor ShuffledBatches::next() {
   return rows_.index_select(0, torch::cat(parts).to(rows_.device()));
 }
 
-WeightAverage::WeightAverage(const torch::nn::Module& module, double decay) : decay_(decay) {
-  if (!(decay >= 0 && decay < 1)) usage_fail("--ema {}: must be in [0, 1)", decay);
-  for (const auto& p : module.parameters()) weights_.push_back(p.detach().clone());
-}
-
-void WeightAverage::update(const torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  const auto params = module.parameters();
-  for (size_t i = 0; i < params.size(); ++i) weights_[i].lerp_(params[i], 1.0 - decay_);
-}
-
-nn::NamedTensors WeightAverage::weights(const torch::nn::Module& module) const {
-  nn::NamedTensors out;
-  const auto names = module.named_parameters();
-  for (size_t i = 0; i < names.size(); ++i) out.emplace(names[i].key(), weights_[i]);
-  return out;
-}
-
 io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
                             const WeightAverage* ema, const Curves& curves) {
   io::ModelFile file;
   file.family = family;
   file.config = std::move(config);
   file.params = nn::parameters_of(module);
-  if (ema) file.ema = ema->weights(module);
+  if (ema) file.ema = ema->weights();
   file.buffers = nn::buffers_of(module);
   for (const auto& [name, values] : curves) file.history.emplace(name, torch::tensor(values));
   return file;

@@ -1,5 +1,4 @@
-// What every trainer shares: the common options, the training rows, shuffled batches, weight
-// averaging, and the loop that logs the /history curves, shows progress and writes checkpoints.
+// What every trainer shares: the common options, the training rows, shuffled batches, and the loop that logs the /history curves, shows progress and writes checkpoints.
 #pragma once
 
 #include <functional>
@@ -14,6 +13,7 @@
 #include "gm/io/gmfile.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/nn/state.hpp"
+#include "gm/train/optimiser.hpp"
 
 namespace CLI {
 class App;
@@ -50,18 +50,6 @@ class ShuffledBatches {
   torch::Tensor rows_, order_;
   std::int64_t batch_, cursor_ = 0;
   at::Generator& generator_;
-};
-
-// An exponential moving average of a module's parameters.
-class WeightAverage {
- public:
-  WeightAverage(const torch::nn::Module& module, double decay);
-  void update(const torch::nn::Module& module);
-  nn::NamedTensors weights(const torch::nn::Module& module) const;
-
- private:
-  double decay_;
-  std::vector<torch::Tensor> weights_;
 };
 
 // Curves over training, each a point per log interval: "step" and the named losses.

@@ -1,0 +1,67 @@
+#include "gm/train/optimiser.hpp"
+
+#include <cmath>
+
+#include "gm/base/error.hpp"
+
+namespace gm::train {
+
+FlatParameters::FlatParameters(torch::nn::Module& module) {
+  const auto named = module.named_parameters();
+  if (named.is_empty()) fail("a network without parameters cannot be trained");
+  std::int64_t total = 0;
+  for (const auto& item : named) {
+    slots_.push_back({item.key(), item.value().sizes().vec(), total, item.value().numel()});
+    total += item.value().numel();
+  }
+  const auto options = named[0].value().options().requires_grad(false);
+  values_ = torch::empty({total}, options);
+  grads_ = torch::zeros({total}, options);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    torch::Tensor parameter = named[i].value();
+    torch::Tensor value = values_.slice(0, slot.offset, slot.offset + slot.count).view(slot.shape);
+    value.copy_(parameter);
+    parameter.set_data(value);
+    parameter.mutable_grad() = grads_.slice(0, slot.offset, slot.offset + slot.count).view(slot.shape);
+  }
+}
+
+nn::NamedTensors FlatParameters::unflatten(const torch::Tensor& flat) const {
+  nn::NamedTensors out;
+  for (const Slot& slot : slots_) out.emplace(slot.name, flat.slice(0, slot.offset, slot.offset + slot.count).view(slot.shape));
+  return out;
+}
+
+Adam::Adam(FlatParameters& parameters, const AdamOptions& options)
+    : parameters_(parameters),
+      options_(options),
+      first_(torch::zeros_like(parameters.values())),
+      second_(torch::zeros_like(parameters.values())) {
+  if (!(options.lr > 0)) usage_fail("--lr {}: must be positive", options.lr);
+}
+
+void Adam::step() {
+  torch::NoGradGuard no_grad;
+  ++steps_;
+  const torch::Tensor& grad = parameters_.grads();
+  first_.lerp_(grad, 1 - options_.beta1);
+  second_.mul_(options_.beta2).addcmul_(grad, grad, 1 - options_.beta2);
+  const double correction1 = 1 - std::pow(options_.beta1, static_cast<double>(steps_));
+  const double correction2 = 1 - std::pow(options_.beta2, static_cast<double>(steps_));
+  const torch::Tensor denominator = (second_.sqrt() / std::sqrt(correction2)).add_(options_.eps);
+  parameters_.values().addcdiv_(first_, denominator, -options_.lr / correction1);
+}
+
+WeightAverage::WeightAverage(const FlatParameters& parameters, double decay)
+    : parameters_(parameters), decay_(decay), weights_(parameters.values().clone()) {
+  if (!(decay >= 0 && decay < 1)) usage_fail("--ema {}: must be in [0, 1)", decay);
+}
+
+void WeightAverage::update() {
+  torch::NoGradGuard no_grad;
+  weights_.lerp_(parameters_.values(), 1.0 - decay_);
+}
+
+}  // namespace gm::train
