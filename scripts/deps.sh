@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gm needs that this machine lacks; does nothing when all are there.
-# Usage: scripts/deps.sh [build|test]   (test adds what the test suite runs: h5py, PyTorch, ...)
+# Usage: scripts/deps.sh [build|demo|test]   (demo adds gnuplot for the charts; test adds what the
+# test suite runs: h5py, PyTorch, ...)
 set -euo pipefail
 need=(cmake ninja-build g++ libtorch-dev libopenblas0-pthread libhdf5-dev libcli11-dev libfmt-dev libstb-dev
       nlohmann-json3-dev libgtest-dev libgloo-dev hdf5-tools python3)
-if [[ ${1:-build} == test ]]; then
+if [[ ${1:-build} == demo ]]; then
+  need+=(gnuplot-nox)
+elif [[ ${1:-build} == test ]]; then
   # Real clients for the interop tests, and the tools the docs tests run.
   need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish gnuplot-nox)
 fi

@@ -11,7 +11,7 @@ struct DiffusionTrainOptions {
   std::string parametrisation = "edm";
   double learning_rate = 1e-3;
   double ema_decay = 0.999;
-  std::int64_t hidden = 256;
+  std::int64_t hidden = 128;
   std::int64_t depth = 3;
 
   void register_on(CLI::App& app);

@@ -13,7 +13,7 @@ struct GanTrainOptions {
   double r1 = 0;
   std::int64_t pack = 1;
   std::int64_t latent = 16;
-  std::int64_t hidden = 256;
+  std::int64_t hidden = 128;
   std::int64_t depth = 3;
 
   void register_on(CLI::App& app);

@@ -25,7 +25,7 @@ struct LoopOptions {
   std::string data;    // dataset file
   std::string output;  // model file
   std::int64_t steps = 20000;
-  std::int64_t batch = 512;
+  std::int64_t batch = 256;
   std::int64_t checkpoint_every = 0;  // also write the model every N steps (0: only at the end)
   std::int64_t log_every = 100;       // steps per point of the /history curves
 
