@@ -5,16 +5,21 @@
 #include <iostream>
 
 #include "gm/base/error.hpp"
-#include "gm/io/gmfile.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/io/gmfile.hpp"
+#include "gm/io/model_file.hpp"
 #include "gm/io/output.hpp"
 #include "gm/io/png.hpp"
+#include "gm/io/safetensors.hpp"
+#include "gm/io/sha256.hpp"
 
 namespace gm::convert {
 
 void ConvertOptions::register_on(CLI::App& app) {
-  app.add_option("input", input, "Input file; - reads stdin")->required();
-  app.add_option("output", output, "Output file, format by extension: .h5 or .hdf5 (a copy), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
+  app.add_option("input", input, "Input file: gm HDF5 (- reads stdin), or .safetensors written by gm")->required();
+  app.add_option("output", output,
+                 "Output file, format by extension: .h5 or .hdf5 (gm HDF5), .safetensors (a model's tensors, "
+                 "config and provenance), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
   app.add_option("--size", image_size, "Width and height of a scatter PNG, in pixels")->capture_default_str();
   app.add_flag("--describe", describe, "Print what the input holds as JSON (kind, datasets, attributes, provenance)");
 }
@@ -62,6 +67,37 @@ void walk(const h5::Group& group, nlohmann::json& datasets) {
                              {"attributes", attributes(ds)}};
     }
   }
+}
+
+bool is_h5_name(const std::string& path) { return path == "-" || ends_with(path, ".h5") || ends_with(path, ".hdf5"); }
+
+// A gm model written as safetensors, restamped with this command and the input's record.
+void export_safetensors(const ConvertOptions& options, const Context& context, const io::Input& input) {
+  if (input.kind != io::Kind::model)
+    fail("{}: is a {} file; only model files convert to .safetensors", options.input, io::kind_name(input.kind));
+  const io::ModelFile model = io::read_model(input);
+  const auto stamp = io::stamp_attributes(io::Kind::model, context, {input.record});
+  io::write_output(options.output, {options.input}, io::encode_safetensors(io::model_to_safetensors(model, stamp)));
+}
+
+struct SafetensorsInput {
+  io::Safetensors file;
+  nlohmann::json record;
+};
+
+SafetensorsInput read_safetensors(const std::string& path) {
+  const std::vector<char> bytes = io::read_all(path);
+  SafetensorsInput input;
+  input.file = io::parse_safetensors(std::string(bytes.begin(), bytes.end()), path);
+  input.record = io::file_record(path, io::sha256_hex(bytes.data(), bytes.size()), input.file.metadata);
+  return input;
+}
+
+nlohmann::json describe_safetensors(const std::string& path, const io::Safetensors& file) {
+  nlohmann::json tensors = nlohmann::json::object();
+  for (const auto& [name, tensor] : file.tensors)
+    tensors[name] = {{"shape", tensor.sizes().vec()}, {"dtype", c10::toString(tensor.scalar_type())}};
+  return {{"file", path}, {"metadata", file.metadata}, {"tensors", tensors}};
 }
 
 void copy_gm_file(const ConvertOptions& options, const Context& context, const io::Input& input) {
@@ -112,19 +148,30 @@ nlohmann::json describe(const h5::File& file) {
 }
 
 void run(const ConvertOptions& options, const Context& context) {
+  if (options.describe && !options.output.empty()) usage_fail("--describe prints to stdout and takes no output file");
+  if (!options.describe && options.output.empty()) usage_fail("no output file given (or use --describe)");
+  if (ends_with(options.input, ".safetensors")) {
+    const SafetensorsInput input = read_safetensors(options.input);
+    if (options.describe) {
+      std::cout << describe_safetensors(options.input, input.file).dump(2) << std::endl;
+      return;
+    }
+    if (!is_h5_name(options.output))
+      usage_fail("{}: a .safetensors input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
+    io::write_model(options.output, context, {input.record}, io::model_from_safetensors(input.file, options.input));
+    return;
+  }
   if (options.describe) {
-    if (!options.output.empty()) usage_fail("--describe prints to stdout and takes no output file");
     const io::Input input = io::open_gm(options.input, {});
     std::cout << describe(input.file).dump(2) << std::endl;
     return;
   }
-  if (options.output.empty()) usage_fail("no output file given (or use --describe)");
   // Read and check the input before anything is created, so a bad input leaves no output.
   const io::Input input = io::open_gm(options.input, {});
-  if (options.output == "-" || ends_with(options.output, ".h5") || ends_with(options.output, ".hdf5"))
-    return copy_gm_file(options, context, input);
+  if (is_h5_name(options.output)) return copy_gm_file(options, context, input);
+  if (ends_with(options.output, ".safetensors")) return export_safetensors(options, context, input);
   if (ends_with(options.output, ".png")) return write_scatter(options, input);
-  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5 and .png", options.output);
+  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5, .safetensors and .png", options.output);
 }
 
 }  // namespace gm::convert

@@ -82,13 +82,30 @@ std::string utc_now() {
   return text;
 }
 
+std::map<std::string, std::string> stamp_attributes(Kind kind, const Context& context,
+                                                    const std::vector<nlohmann::json>& inputs) {
+  return {{"gm_format", kFormat},
+          {"gm_kind", kind_name(kind)},
+          {"gm_version", GM_VERSION},
+          {"created_by", context.command_line},
+          {"created_at", utc_now()},
+          {"provenance", nlohmann::json{{"inputs", inputs}}.dump()}};
+}
+
 void stamp(const h5::Group& root, Kind kind, const Context& context, const std::vector<nlohmann::json>& inputs) {
-  root.set_attr("gm_format", kFormat);
-  root.set_attr("gm_kind", kind_name(kind));
-  root.set_attr("gm_version", GM_VERSION);
-  root.set_attr("created_by", context.command_line);
-  root.set_attr("created_at", utc_now());
-  set_json_attr(root, "provenance", {{"inputs", inputs}});
+  for (const auto& [name, value] : stamp_attributes(kind, context, inputs)) root.set_attr(name, value);
+}
+
+nlohmann::json file_record(const std::string& path, const std::string& sha256,
+                           const std::map<std::string, std::string>& attributes) {
+  nlohmann::json record = {{"path", path}, {"sha256", sha256}};
+  for (const char* name : {"gm_kind", "created_by"})
+    if (attributes.count(name)) record[name] = attributes.at(name);
+  if (attributes.count("provenance")) {
+    const nlohmann::json provenance = nlohmann::json::parse(attributes.at("provenance"), nullptr, false);
+    if (!provenance.is_discarded()) record["provenance"] = provenance;
+  }
+  return record;
 }
 
 h5::Dataset create_rows(const h5::Group& root, const std::string& name, torch::ScalarType type,

@@ -36,4 +36,52 @@ ModelFile read_model(const Input& input) {
   return model;
 }
 
+namespace {
+
+// The groups of a model file, in the order they are written.
+struct ModelGroup {
+  const char* name;
+  std::map<std::string, torch::Tensor> ModelFile::*member;
+};
+constexpr ModelGroup kModelGroups[] = {{"params", &ModelFile::params},
+                                       {"ema", &ModelFile::ema},
+                                       {"buffers", &ModelFile::buffers},
+                                       {"history", &ModelFile::history}};
+
+}  // namespace
+
+Safetensors model_to_safetensors(const ModelFile& model, std::map<std::string, std::string> stamp) {
+  Safetensors file;
+  file.metadata = std::move(stamp);
+  file.metadata["family"] = model.family;
+  file.metadata["config"] = model.config.dump();
+  for (const ModelGroup& group : kModelGroups)
+    for (const auto& [name, tensor] : model.*group.member) file.tensors.emplace(std::string(group.name) + "/" + name, tensor);
+  return file;
+}
+
+ModelFile model_from_safetensors(const Safetensors& file, const std::string& where) {
+  const auto& meta = file.metadata;
+  if (!meta.count("gm_format") || !meta.count("gm_kind") || !meta.count("family") || !meta.count("config"))
+    fail("{}: holds no gm model metadata (gm_format, gm_kind, family, config); it was not written by gm", where);
+  if (meta.at("gm_format") != kFormat) fail("{}: gm_format is '{}', this gm reads '{}'", where, meta.at("gm_format"), kFormat);
+  if (meta.at("gm_kind") != "model") fail("{}: is a {} file, expected model", where, meta.at("gm_kind"));
+  ModelFile model;
+  model.family = meta.at("family");
+  model.config = nlohmann::json::parse(meta.at("config"), nullptr, false);
+  if (model.config.is_discarded() || !model.config.is_object()) fail("{}: config is not a JSON object", where);
+  for (const auto& [name, tensor] : file.tensors) {
+    const size_t slash = name.find('/');
+    const std::string group = name.substr(0, slash), key = slash == std::string::npos ? "" : name.substr(slash + 1);
+    const ModelGroup* found = nullptr;
+    for (const ModelGroup& g : kModelGroups)
+      if (group == g.name) found = &g;
+    if (!found || key.empty() || key.find('/') != std::string::npos)
+      fail("{}: tensor '{}' is not params/, ema/, buffers/ or history/ NAME", where, name);
+    (model.*found->member).emplace(key, tensor);
+  }
+  if (model.params.empty()) fail("{}: holds no params/ tensors", where);
+  return model;
+}
+
 }  // namespace gm::io

@@ -34,9 +34,17 @@ Input open_gm(const std::string& path, const std::vector<Kind>& accepted);
 // A provenance record for data that came from no file, such as a built-in toy source.
 nlohmann::json source_record(const std::string& source, nlohmann::json parameters);
 
-// Writes the root attributes of every gm file. `inputs` are records from open_gm or
-// source_record; together they form the provenance chain.
+// The root attributes of every gm file: gm_format, gm_kind, gm_version, created_by, created_at
+// and provenance. `inputs` are records from open_gm or source_record; together they form the
+// provenance chain. stamp() writes them to an HDF5 root.
+std::map<std::string, std::string> stamp_attributes(Kind kind, const Context& context,
+                                                    const std::vector<nlohmann::json>& inputs);
 void stamp(const h5::Group& root, Kind kind, const Context& context, const std::vector<nlohmann::json>& inputs);
+
+// The provenance record of an input that is not HDF5 (a safetensors or .pt file): path, hash,
+// and the gm attributes it carried, if any.
+nlohmann::json file_record(const std::string& path, const std::string& sha256,
+                           const std::map<std::string, std::string>& attributes);
 
 nlohmann::json json_attr(const h5::Object& object, const std::string& name);
 void set_json_attr(const h5::Object& object, const std::string& name, const nlohmann::json& value);
