@@ -5,22 +5,38 @@
 #include <iostream>
 
 #include "gm/base/error.hpp"
+#include "gm/base/log.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/convert/import.hpp"
 #include "gm/io/gmfile.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/io/output.hpp"
 #include "gm/io/png.hpp"
 #include "gm/io/safetensors.hpp"
 #include "gm/io/sha256.hpp"
+#include "gm/io/torch_pickle.hpp"
 
 namespace gm::convert {
 
 void ConvertOptions::register_on(CLI::App& app) {
-  app.add_option("input", input, "Input file: gm HDF5 (- reads stdin), or .safetensors written by gm")->required();
+  app.add_option("input", input, "Input file: gm HDF5 (- reads stdin), or a .safetensors, .pt or .pth model gm wrote")
+      ->required();
   app.add_option("output", output,
-                 "Output file, format by extension: .h5 or .hdf5 (gm HDF5), .safetensors (a model's tensors, "
-                 "config and provenance), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
+                 "Output file, format by extension: .h5 or .hdf5 (gm HDF5), .safetensors or .pt/.pth (a model's "
+                 "tensors, config and provenance), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
+  app.add_option("-o,--output", output, "The output file, as an option (the same as the positional one)")
+      ->type_name("FILE");
+  app.add_option("--like", like,
+                 "Import a foreign .safetensors/.pt into a copy of this gm model: its config, with the foreign "
+                 "weights in place of its parameters and buffers")
+      ->type_name("MODEL.h5");
+  app.add_option("--map", map, "Rename rules for --like, one 'REGEX REPLACEMENT' per line, first match wins")
+      ->type_name("RULES");
+  app.add_flag("--allow-partial", allow_partial,
+               "With --like, write the model even when some tensors are unmapped, unused or mismatched (those "
+               "keep the --like model's values)");
   app.add_option("--size", image_size, "Width and height of a scatter PNG, in pixels")->capture_default_str();
+  app.add_option("--key", key, "The entry of a .pt input that holds the state_dict, as in {\"model\": state_dict}");
   app.add_flag("--describe", describe, "Print what the input holds as JSON (kind, datasets, attributes, provenance)");
 }
 
@@ -71,33 +87,61 @@ void walk(const h5::Group& group, nlohmann::json& datasets) {
 
 bool is_h5_name(const std::string& path) { return path == "-" || ends_with(path, ".h5") || ends_with(path, ".hdf5"); }
 
-// A gm model written as safetensors, restamped with this command and the input's record.
-void export_safetensors(const ConvertOptions& options, const Context& context, const io::Input& input) {
-  if (input.kind != io::Kind::model)
-    fail("{}: is a {} file; only model files convert to .safetensors", options.input, io::kind_name(input.kind));
-  const io::ModelFile model = io::read_model(input);
-  const auto stamp = io::stamp_attributes(io::Kind::model, context, {input.record});
-  io::write_output(options.output, {options.input}, io::encode_safetensors(io::model_to_safetensors(model, stamp)));
+// The checkpoint formats of other tools, picked by extension.
+enum class Foreign { none, safetensors, torch };
+Foreign foreign_format(const std::string& path) {
+  if (ends_with(path, ".safetensors")) return Foreign::safetensors;
+  if (ends_with(path, ".pt") || ends_with(path, ".pth")) return Foreign::torch;
+  return Foreign::none;
 }
 
-struct SafetensorsInput {
-  io::Safetensors file;
+// A gm model written as safetensors or .pt, restamped with this command and the input's record.
+void export_model(const ConvertOptions& options, const Context& context, const io::Input& input, Foreign format) {
+  if (input.kind != io::Kind::model)
+    fail("{}: is a {} file; only model files convert to .safetensors or .pt", options.input, io::kind_name(input.kind));
+  const io::ModelFile model = io::read_model(input);
+  const io::TensorFile file = io::model_to_tensor_file(model, io::stamp_attributes(io::Kind::model, context, {input.record}));
+  io::write_output(options.output, {options.input},
+                   format == Foreign::safetensors ? io::encode_safetensors(file) : io::encode_torch_checkpoint(file));
+}
+
+struct ForeignInput {
+  io::TensorFile file;
   nlohmann::json record;
 };
 
-SafetensorsInput read_safetensors(const std::string& path) {
-  const std::vector<char> bytes = io::read_all(path);
-  SafetensorsInput input;
-  input.file = io::parse_safetensors(std::string(bytes.begin(), bytes.end()), path);
-  input.record = io::file_record(path, io::sha256_hex(bytes.data(), bytes.size()), input.file.metadata);
+ForeignInput read_foreign(const ConvertOptions& options, Foreign format) {
+  const std::vector<char> bytes = io::read_all(options.input);
+  const std::string text(bytes.begin(), bytes.end());
+  ForeignInput input;
+  input.file = format == Foreign::safetensors ? io::parse_safetensors(text, options.input)
+                                              : io::parse_torch_checkpoint(text, options.input, options.key);
+  input.record = io::file_record(options.input, io::sha256_hex(bytes.data(), bytes.size()), input.file.metadata);
   return input;
 }
 
-nlohmann::json describe_safetensors(const std::string& path, const io::Safetensors& file) {
+nlohmann::json describe_foreign(const std::string& path, const io::TensorFile& file) {
   nlohmann::json tensors = nlohmann::json::object();
   for (const auto& [name, tensor] : file.tensors)
     tensors[name] = {{"shape", tensor.sizes().vec()}, {"dtype", c10::toString(tensor.scalar_type())}};
   return {{"file", path}, {"metadata", file.metadata}, {"tensors", tensors}};
+}
+
+// --like: the foreign weights renamed and checked against a gm model, written as a gm model.
+void import_into_like(const ConvertOptions& options, const Context& context, const ForeignInput& input) {
+  if (options.describe) usage_fail("--describe and --like do not go together");
+  if (!is_h5_name(options.output)) usage_fail("{}: --like writes a gm HDF5 model (.h5, .hdf5 or -)", options.output);
+  const std::vector<RenameRule> rules = options.map.empty() ? std::vector<RenameRule>{} : read_rules(options.map);
+  const io::Input like = io::open_gm(options.like, {io::Kind::model});
+  const Import imported = import_weights(input.file, io::read_model(like), rules);
+  for (const auto& name : imported.unmapped) log::info("unmapped: {} (no such tensor in {})", name, options.like);
+  for (const auto& name : imported.unused) log::info("unused: {} of {} (no foreign tensor maps to it)", name, options.like);
+  for (const auto& text : imported.mismatched) log::info("mismatched: {}", text);
+  if (!imported.complete() && !options.allow_partial)
+    fail("{}: {} unmapped, {} unused and {} mismatched tensors against {} (listed above); --allow-partial writes "
+         "the model anyway",
+         options.input, imported.unmapped.size(), imported.unused.size(), imported.mismatched.size(), options.like);
+  io::write_model(options.output, context, {input.record, like.record}, imported.model);
 }
 
 void copy_gm_file(const ConvertOptions& options, const Context& context, const io::Input& input) {
@@ -150,15 +194,19 @@ nlohmann::json describe(const h5::File& file) {
 void run(const ConvertOptions& options, const Context& context) {
   if (options.describe && !options.output.empty()) usage_fail("--describe prints to stdout and takes no output file");
   if (!options.describe && options.output.empty()) usage_fail("no output file given (or use --describe)");
-  if (ends_with(options.input, ".safetensors")) {
-    const SafetensorsInput input = read_safetensors(options.input);
+  if (!options.key.empty() && foreign_format(options.input) != Foreign::torch)
+    usage_fail("--key picks a dict inside a .pt or .pth input");
+  if ((!options.map.empty() || options.allow_partial) && options.like.empty())
+    usage_fail("--map and --allow-partial go with --like");
+  if (const Foreign format = foreign_format(options.input); format != Foreign::none) {
+    const ForeignInput input = read_foreign(options, format);
+    if (!options.like.empty()) return import_into_like(options, context, input);
     if (options.describe) {
-      std::cout << describe_safetensors(options.input, input.file).dump(2) << std::endl;
+      std::cout << describe_foreign(options.input, input.file).dump(2) << std::endl;
       return;
     }
-    if (!is_h5_name(options.output))
-      usage_fail("{}: a .safetensors input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
-    io::write_model(options.output, context, {input.record}, io::model_from_safetensors(input.file, options.input));
+    if (!is_h5_name(options.output)) usage_fail("{}: a .safetensors or .pt input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
+    io::write_model(options.output, context, {input.record}, io::model_from_tensor_file(input.file, options.input));
     return;
   }
   if (options.describe) {
@@ -169,9 +217,10 @@ void run(const ConvertOptions& options, const Context& context) {
   // Read and check the input before anything is created, so a bad input leaves no output.
   const io::Input input = io::open_gm(options.input, {});
   if (is_h5_name(options.output)) return copy_gm_file(options, context, input);
-  if (ends_with(options.output, ".safetensors")) return export_safetensors(options, context, input);
+  if (const Foreign format = foreign_format(options.output); format != Foreign::none)
+    return export_model(options, context, input, format);
   if (ends_with(options.output, ".png")) return write_scatter(options, input);
-  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5, .safetensors and .png", options.output);
+  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5, .safetensors, .pt, .pth and .png", options.output);
 }
 
 }  // namespace gm::convert

@@ -50,8 +50,8 @@ constexpr ModelGroup kModelGroups[] = {{"params", &ModelFile::params},
 
 }  // namespace
 
-Safetensors model_to_safetensors(const ModelFile& model, std::map<std::string, std::string> stamp) {
-  Safetensors file;
+TensorFile model_to_tensor_file(const ModelFile& model, std::map<std::string, std::string> stamp) {
+  TensorFile file;
   file.metadata = std::move(stamp);
   file.metadata["family"] = model.family;
   file.metadata["config"] = model.config.dump();
@@ -60,7 +60,7 @@ Safetensors model_to_safetensors(const ModelFile& model, std::map<std::string, s
   return file;
 }
 
-ModelFile model_from_safetensors(const Safetensors& file, const std::string& where) {
+ModelFile model_from_tensor_file(const TensorFile& file, const std::string& where) {
   const auto& meta = file.metadata;
   if (!meta.count("gm_format") || !meta.count("gm_kind") || !meta.count("family") || !meta.count("config"))
     fail("{}: holds no gm model metadata (gm_format, gm_kind, family, config); it was not written by gm", where);

@@ -58,7 +58,7 @@ nlohmann::json parse_header(const std::string& text, const std::string& where) {
 
 }  // namespace
 
-Safetensors parse_safetensors(const std::string& bytes, const std::string& where) {
+TensorFile parse_safetensors(const std::string& bytes, const std::string& where) {
   static_assert(sizeof(std::uint64_t) == 8);
   if (bytes.size() < 8) fail("{}: too short for a safetensors file ({} bytes)", where, bytes.size());
   std::uint64_t header_bytes = 0;
@@ -69,7 +69,7 @@ Safetensors parse_safetensors(const std::string& bytes, const std::string& where
   const nlohmann::json header = parse_header(bytes.substr(8, header_bytes), where);
   const std::uint64_t data_start = 8 + header_bytes, data_bytes = bytes.size() - data_start;
 
-  Safetensors file;
+  TensorFile file;
   struct Range {
     std::uint64_t begin, end;
     std::string name;
@@ -127,7 +127,7 @@ Safetensors parse_safetensors(const std::string& bytes, const std::string& where
   return file;
 }
 
-std::string encode_safetensors(const Safetensors& file) {
+std::string encode_safetensors(const TensorFile& file) {
   nlohmann::json header = nlohmann::json::object();
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
   std::uint64_t at = 0;

@@ -16,6 +16,10 @@ namespace gm::convert {
 struct ConvertOptions {
   std::string input;   // "-" reads stdin
   std::string output;  // "-" writes stdout; the extension picks the format
+  std::string key;     // a .pt input's nested dict that holds the tensors
+  std::string like;    // import foreign weights into a copy of this gm model
+  std::string map;     // rename rules for --like
+  bool allow_partial = false;
   bool describe = false;
   std::int64_t image_size = 512;  // --size of a scatter PNG
 

@@ -10,7 +10,7 @@
 
 #include "gm/base/context.hpp"
 #include "gm/io/gmfile.hpp"
-#include "gm/io/safetensors.hpp"
+#include "gm/io/tensor_file.hpp"
 
 namespace gm::io {
 
@@ -28,10 +28,10 @@ void write_model(const std::string& target, const Context& context, const std::v
 // Reads a model file opened with open_gm; validates its layout.
 ModelFile read_model(const Input& input);
 
-// A model as safetensors: tensors "params/NAME", "ema/NAME", "buffers/NAME", "history/NAME"
-// (the HDF5 paths), and in __metadata__ the gm root attributes `stamp`, family and config.
-Safetensors model_to_safetensors(const ModelFile& model, std::map<std::string, std::string> stamp);
-// The model a gm-written safetensors file holds; fails, naming `where`, on any other file.
-ModelFile model_from_safetensors(const Safetensors& file, const std::string& where);
+// A model as named tensors for safetensors or .pt: "params/NAME", "ema/NAME", "buffers/NAME",
+// "history/NAME" (the HDF5 paths), and as metadata the root attributes `stamp`, family and config.
+TensorFile model_to_tensor_file(const ModelFile& model, std::map<std::string, std::string> stamp);
+// The model that a file gm wrote holds; fails, naming `where`, on any other file.
+ModelFile model_from_tensor_file(const TensorFile& file, const std::string& where);
 
 }  // namespace gm::io

@@ -4,24 +4,18 @@
 // length does not back.
 #pragma once
 
-#include <map>
 #include <string>
 
-#include <torch/types.h>
+#include "gm/io/tensor_file.hpp"
 
 namespace gm::io {
 
-struct Safetensors {
-  std::map<std::string, torch::Tensor> tensors;
-  std::map<std::string, std::string> metadata;  // the header's __metadata__: strings only
-};
-
-// Parses a whole file's bytes; `where` names it in errors. Checks the header's JSON and keys,
+// Parses a whole file's bytes (metadata: the header's __metadata__); `where` names it in errors. Checks the header's JSON and keys,
 // the dtypes (F64 F32 F16 BF16 I64 I32 U8 BOOL), that every byte range matches its dtype and
 // shape, and that the ranges tile the data exactly: no holes, no overlaps, nothing after.
-Safetensors parse_safetensors(const std::string& bytes, const std::string& where);
+TensorFile parse_safetensors(const std::string& bytes, const std::string& where);
 
 // The bytes of a file: tensors in name order, the header padded with spaces to 8 bytes.
-std::string encode_safetensors(const Safetensors& file);
+std::string encode_safetensors(const TensorFile& file);
 
 }  // namespace gm::io
