@@ -19,11 +19,12 @@
 namespace gm::convert {
 
 void ConvertOptions::register_on(CLI::App& app) {
-  app.add_option("input", input, "Input file: gm HDF5 (- reads stdin), or a .safetensors, .pt or .pth model gm wrote")
+  app.add_option("files", files,
+                 "INPUT [OUTPUT]: a gm HDF5 file (- reads stdin) or a .safetensors, .pt or .pth model, and the "
+                 "output, its format by extension: .h5 or .hdf5 (gm HDF5; - writes it to stdout), .safetensors or "
+                 ".pt/.pth (a model's tensors, config and provenance), .png (a density image of 2-D points). Or: "
+                 "merge SHARD... -o OUTPUT, joining the --shard K/N files of one gm-sample run")
       ->required();
-  app.add_option("output", output,
-                 "Output file, format by extension: .h5 or .hdf5 (gm HDF5), .safetensors or .pt/.pth (a model's "
-                 "tensors, config and provenance), .png (a density image of 2-D points); - writes gm HDF5 to stdout");
   app.add_option("-o,--output", output, "The output file, as an option (the same as the positional one)")
       ->type_name("FILE");
   app.add_option("--like", like,
@@ -46,31 +47,6 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-nlohmann::json attributes(const h5::Object& object) {
-  nlohmann::json out = nlohmann::json::object();
-  using AttrClass = h5::Object::AttrClass;
-  for (const auto& name : object.attr_names()) {
-    const AttrClass cls = object.attr_class(name);
-    const bool single = object.attr_size(name) == 1;
-    if (cls == AttrClass::string && !single) {
-      out[name] = object.strings_attr(name);
-    } else if (cls == AttrClass::string) {
-      // JSON-valued attributes (config, provenance) are shown as JSON, not as quoted text.
-      const std::string text = object.string_attr(name);
-      const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
-      out[name] = (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) ? parsed : nlohmann::json(text);
-    } else if (cls == AttrClass::integer && single) {
-      out[name] = object.int_attr(name);
-    } else if (cls == AttrClass::integer || cls == AttrClass::floating) {
-      const auto values = object.doubles_attr(name);
-      out[name] = single ? nlohmann::json(values[0]) : nlohmann::json(values);
-    } else {
-      out[name] = "(unsupported attribute type)";
-    }
-  }
-  return out;
-}
-
 void walk(const h5::Group& group, nlohmann::json& datasets) {
   for (const auto& name : group.children()) {
     if (group.has_group(name)) {
@@ -80,7 +56,7 @@ void walk(const h5::Group& group, nlohmann::json& datasets) {
       datasets[ds.path()] = {{"shape", ds.shape()},
                              {"dtype", c10::toString(ds.scalar_type())},
                              {"extendable", ds.extendable()},
-                             {"attributes", attributes(ds)}};
+                             {"attributes", attributes_json(ds)}};
     }
   }
 }
@@ -184,14 +160,50 @@ void write_scatter(const ConvertOptions& options, const io::Input& input) {
 
 }  // namespace
 
+nlohmann::json attributes_json(const h5::Object& object) {
+  nlohmann::json out = nlohmann::json::object();
+  using AttrClass = h5::Object::AttrClass;
+  for (const auto& name : object.attr_names()) {
+    const AttrClass cls = object.attr_class(name);
+    const bool single = object.attr_size(name) == 1;
+    if (cls == AttrClass::string && !single) {
+      out[name] = object.strings_attr(name);
+    } else if (cls == AttrClass::string) {
+      // JSON-valued attributes (config, provenance) are shown as JSON, not as quoted text.
+      const std::string text = object.string_attr(name);
+      const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+      out[name] = (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) ? parsed : nlohmann::json(text);
+    } else if (cls == AttrClass::integer && single) {
+      out[name] = object.int_attr(name);
+    } else if (cls == AttrClass::integer || cls == AttrClass::floating) {
+      const auto values = object.doubles_attr(name);
+      out[name] = single ? nlohmann::json(values[0]) : nlohmann::json(values);
+    } else {
+      out[name] = "(unsupported attribute type)";
+    }
+  }
+  return out;
+}
+
 nlohmann::json describe(const h5::File& file) {
   const h5::Group root = file.root();
   nlohmann::json datasets = nlohmann::json::object();
   walk(root, datasets);
-  return {{"file", file.label()}, {"attributes", attributes(root)}, {"datasets", datasets}};
+  return {{"file", file.label()}, {"attributes", attributes_json(root)}, {"datasets", datasets}};
 }
 
-void run(const ConvertOptions& options, const Context& context) {
+void run(const ConvertOptions& given, const Context& context) {
+  ConvertOptions options = given;
+  if (options.files.front() == "merge") {
+    if (options.output.empty()) usage_fail("merge writes the file named by -o");
+    return merge_shards({options.files.begin() + 1, options.files.end()}, options.output, context);
+  }
+  if (options.files.size() > 2) usage_fail("expected INPUT [OUTPUT], got {} files", options.files.size());
+  options.input = options.files[0];
+  if (options.files.size() == 2) {
+    if (!options.output.empty()) usage_fail("the output is named twice, as {} and by -o {}", options.files[1], options.output);
+    options.output = options.files[1];
+  }
   if (options.describe && !options.output.empty()) usage_fail("--describe prints to stdout and takes no output file");
   if (!options.describe && options.output.empty()) usage_fail("no output file given (or use --describe)");
   if (!options.key.empty() && foreign_format(options.input) != Foreign::torch)

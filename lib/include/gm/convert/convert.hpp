@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -14,6 +15,7 @@ class App;
 namespace gm::convert {
 
 struct ConvertOptions {
+  std::vector<std::string> files;  // INPUT [OUTPUT], or merge SHARD...
   std::string input;   // "-" reads stdin
   std::string output;  // "-" writes stdout; the extension picks the format
   std::string key;     // a .pt input's nested dict that holds the tensors
@@ -25,6 +27,14 @@ struct ConvertOptions {
 
   void register_on(CLI::App& app);
 };
+
+// An HDF5 object's attributes as JSON; string attributes holding JSON objects (config,
+// provenance) are parsed.
+nlohmann::json attributes_json(const h5::Object& object);
+
+// Joins the --shard K/N files of one gm-sample run into one file: refuses shards of different
+// runs (any setting differs), a missing or doubled shard, or rows that do not tile the run.
+void merge_shards(const std::vector<std::string>& paths, const std::string& output, const Context& context);
 
 // Everything a gm file says about itself: kind, attributes, datasets with shapes and types,
 // and its provenance chain.
