@@ -13,4 +13,5 @@ complete -c gm-convert -l map -r -d 'Rename rules for --like, one \'REGEX REPLAC
 complete -c gm-convert -l allow-partial -d 'With --like, write the model even when some tensors are unmapped, unused or mismatched (those keep the --like model\'s values)'
 complete -c gm-convert -l size -r -d 'Width and height of a scatter PNG, in pixels (default: 512)'
 complete -c gm-convert -l key -r -d 'The entry of a .pt input that holds the state_dict, as in {"model": state_dict}'
-complete -c gm-convert -l describe -d 'Print what the input holds as JSON (kind, datasets, attributes, provenance)'
+complete -c gm-convert -l describe -d 'Print what the input holds: kind, config, provenance, every dataset or tensor with its shape and dtype, and parameter counts'
+complete -c gm-convert -l json -d 'With --describe, print JSON instead of a table'

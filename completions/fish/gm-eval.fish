@@ -12,5 +12,6 @@ complete -c gm-eval -l ref-n -r -d 'Rows drawn from a toy reference (with --seed
 complete -c gm-eval -l json -d 'Print the metrics as JSON: an object, or with --compare an array'
 complete -c gm-eval -l compare -d 'Score several samples files side by side, one row each'
 complete -c gm-eval -l plot -r -d 'With --compare: also draw the comparison as a PNG (needs gnuplot)'
+complete -c gm-eval -l features -r -d 'TorchScript module (torch.jit.save) that maps a batch of rows, float32 [B, ...] exactly as /x stores them, to features [B, F]; FID and precision/recall/density/coverage then compare features instead of raw rows'
 complete -c gm-eval -l k -r -d 'Neighbours for precision, recall, density and coverage (default: 5)'
 complete -c gm-eval -l prdc-rows -r -d 'Rows of each set used for precision/recall/density/coverage (default: 10000)'

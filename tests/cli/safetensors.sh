@@ -56,8 +56,18 @@ PY
     s_$model.h5 s_back_$model.h5 && pass "$model: the round-tripped model samples identically" \
     || fail "$model: samples differ after the round trip"
 done
-expect_exit 0 gm-convert edm.safetensors --describe
-grep -q '"params/input.weight"' "$meta/out" && pass "--describe lists the tensors" || fail "describe: $(cat "$meta/out")"
+expect_exit 0 gm-convert edm.safetensors --describe --json
+"$python" - "$meta/out" <<'PY' && pass "--describe --json lists tensors, config and parameter counts" \
+  || fail "describe: $(cat "$meta/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["datasets"]["params/input.weight"] == {"shape": [16, 2], "dtype": "Float"}, d["datasets"]
+assert d["attributes"]["family"] == "diffusion" and d["attributes"]["config"]["network"]["hidden"] == 16
+assert d["parameters"]["params"] == d["parameters"]["ema"] > 0, d["parameters"]
+PY
+expect_exit 0 gm-convert edm.h5 --describe
+[[ $(cat "$meta/out") == *"kind        model (diffusion)"* && $(cat "$meta/out") == *"params/input.weight"*"[16,2]"* \
+  && $(cat "$meta/out") == *"elements in params"* ]] && pass "--describe prints a table" || fail "table: $(cat "$meta/out")"
 
 # Malformed files: each one line naming the file, exit 1, no output.
 "$python" - <<'PY' || fail "setup: malformed files"

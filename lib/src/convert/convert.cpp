@@ -3,6 +3,7 @@
 #include "gm/convert/convert.hpp"
 
 #include <iostream>
+#include <set>
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
@@ -38,7 +39,10 @@ void ConvertOptions::register_on(CLI::App& app) {
                "keep the --like model's values)");
   app.add_option("--size", image_size, "Width and height of a scatter PNG, in pixels")->capture_default_str();
   app.add_option("--key", key, "The entry of a .pt input that holds the state_dict, as in {\"model\": state_dict}");
-  app.add_flag("--describe", describe, "Print what the input holds as JSON (kind, datasets, attributes, provenance)");
+  app.add_flag("--describe", describe,
+               "Print what the input holds: kind, config, provenance, every dataset or tensor with its shape and "
+               "dtype, and parameter counts");
+  app.add_flag("--json", json, "With --describe, print JSON instead of a table");
 }
 
 namespace {
@@ -96,11 +100,61 @@ ForeignInput read_foreign(const ConvertOptions& options, Foreign format) {
   return input;
 }
 
+// The elements of every tensor, summed by top-level group (params, ema, buffers, ...).
+nlohmann::json parameter_counts(const nlohmann::json& datasets) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [path, entry] : datasets.items()) {
+    const std::string name = path.front() == '/' ? path.substr(1) : path;
+    const size_t slash = name.find('/');
+    if (slash == std::string::npos) continue;  // rows (/x, /y), not parameters
+    std::int64_t count = 1;
+    for (const auto& extent : entry.at("shape")) count *= extent.get<std::int64_t>();
+    const std::string group = name.substr(0, slash);
+    counts[group] = counts.value(group, std::int64_t{0}) + count;
+  }
+  return counts;
+}
+
 nlohmann::json describe_foreign(const std::string& path, const io::TensorFile& file) {
   nlohmann::json tensors = nlohmann::json::object();
   for (const auto& [name, tensor] : file.tensors)
     tensors[name] = {{"shape", tensor.sizes().vec()}, {"dtype", c10::toString(tensor.scalar_type())}};
-  return {{"file", path}, {"metadata", file.metadata}, {"tensors", tensors}};
+  nlohmann::json attributes = nlohmann::json::object();
+  for (const auto& [key, value] : file.metadata) {
+    const nlohmann::json parsed = nlohmann::json::parse(value, nullptr, false);
+    attributes[key] = (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) ? parsed : nlohmann::json(value);
+  }
+  return {{"file", path}, {"attributes", attributes}, {"datasets", tensors}, {"parameters", parameter_counts(tensors)}};
+}
+
+// --describe without --json: the same facts as a table for people.
+std::string describe_text(const nlohmann::json& d) {
+  const nlohmann::json& a = d.at("attributes");
+  const auto text = [&](const char* key) { return a.contains(key) ? (a[key].is_string() ? a[key].get<std::string>() : a[key].dump()) : std::string("-"); };
+  std::string out = fmt::format("file        {}\nkind        {}{}\ncreated by  {}\ncreated at  {}\n", d.at("file").get<std::string>(),
+                                text("gm_kind"), a.contains("family") ? " (" + text("family") + ")" : "", text("created_by"), text("created_at"));
+  if (a.contains("provenance") && a["provenance"].contains("inputs"))
+    for (const auto& input : a["provenance"]["inputs"])
+      out += fmt::format("input       {}\n", input.value("path", input.value("source", input.dump())));
+  if (a.contains("config")) out += fmt::format("config      {}\n", a["config"].dump());
+  for (const auto& [key, value] : a.items())
+    if (!std::set<std::string>{"gm_kind", "family", "created_by", "created_at", "provenance", "config"}.count(key))
+      out += fmt::format("{:<11} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+  size_t width = 4;
+  for (const auto& [name, entry] : d.at("datasets").items()) width = std::max(width, name.size());
+  out += fmt::format("\n{:<{}}  {:<16}  {}\n", "name", width, "shape", "dtype");
+  for (const auto& [name, entry] : d.at("datasets").items())
+    out += fmt::format("{:<{}}  {:<16}  {}\n", name, width, entry.at("shape").dump(), entry.at("dtype").get<std::string>());
+  if (!d.at("parameters").empty()) {
+    out += "\n";
+    for (const auto& [group, count] : d.at("parameters").items())
+      out += fmt::format("{} elements in {}\n", count.get<std::int64_t>(), group);
+  }
+  return out;
+}
+
+void print_description(const nlohmann::json& description, bool json) {
+  std::cout << (json ? description.dump(2) + "\n" : describe_text(description)) << std::flush;
 }
 
 // --like: the foreign weights renamed and checked against a gm model, written as a gm model.
@@ -189,7 +243,8 @@ nlohmann::json describe(const h5::File& file) {
   const h5::Group root = file.root();
   nlohmann::json datasets = nlohmann::json::object();
   walk(root, datasets);
-  return {{"file", file.label()}, {"attributes", attributes_json(root)}, {"datasets", datasets}};
+  return {{"file", file.label()}, {"attributes", attributes_json(root)}, {"datasets", datasets},
+          {"parameters", parameter_counts(datasets)}};
 }
 
 void run(const ConvertOptions& given, const Context& context) {
@@ -204,6 +259,7 @@ void run(const ConvertOptions& given, const Context& context) {
     if (!options.output.empty()) usage_fail("the output is named twice, as {} and by -o {}", options.files[1], options.output);
     options.output = options.files[1];
   }
+  if (options.json && !options.describe) usage_fail("--json goes with --describe");
   if (options.describe && !options.output.empty()) usage_fail("--describe prints to stdout and takes no output file");
   if (!options.describe && options.output.empty()) usage_fail("no output file given (or use --describe)");
   if (!options.key.empty() && foreign_format(options.input) != Foreign::torch)
@@ -214,7 +270,7 @@ void run(const ConvertOptions& given, const Context& context) {
     const ForeignInput input = read_foreign(options, format);
     if (!options.like.empty()) return import_into_like(options, context, input);
     if (options.describe) {
-      std::cout << describe_foreign(options.input, input.file).dump(2) << std::endl;
+      print_description(describe_foreign(options.input, input.file), options.json);
       return;
     }
     if (!is_h5_name(options.output)) usage_fail("{}: a .safetensors or .pt input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
@@ -223,7 +279,7 @@ void run(const ConvertOptions& given, const Context& context) {
   }
   if (options.describe) {
     const io::Input input = io::open_gm(options.input, {});
-    std::cout << describe(input.file).dump(2) << std::endl;
+    print_description(describe(input.file), options.json);
     return;
   }
   // Read and check the input before anything is created, so a bad input leaves no output.

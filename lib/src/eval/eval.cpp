@@ -1,5 +1,7 @@
 #include "gm/eval/eval.hpp"
 
+#include <torch/script.h>
+
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -26,6 +28,11 @@ void EvalOptions::register_on(CLI::App& app) {
   app.add_flag("--compare", compare, "Score several samples files side by side, one row each");
   app.add_option("--plot", plot, "With --compare: also draw the comparison as a PNG (needs gnuplot)")
       ->type_name("FILE");
+  app.add_option("--features", features,
+                 "TorchScript module (torch.jit.save) that maps a batch of rows, float32 [B, ...] exactly as /x "
+                 "stores them, to features [B, F]; FID and precision/recall/density/coverage then compare features "
+                 "instead of raw rows")
+      ->type_name("NET.pt");
   app.add_option("--k", k, "Neighbours for precision, recall, density and coverage")->capture_default_str();
   app.add_option("--prdc-rows", prdc_rows, "Rows of each set used for precision/recall/density/coverage")
       ->capture_default_str();
@@ -36,6 +43,7 @@ namespace {
 struct Reference {
   torch::Tensor x;
   std::optional<data::ToySpec> toy;
+  torch::Tensor features;  // x in the --features space, computed once
 };
 
 Reference load_reference(const EvalOptions& options, const Context& context) {
@@ -60,13 +68,52 @@ torch::Tensor at_most(const torch::Tensor& x, std::int64_t limit, std::uint64_t 
   return x.index_select(0, torch::randperm(x.size(0), generator, torch::kLong).slice(0, 0, limit));
 }
 
+// The rows as the --features network sees them, in batches, or the rows themselves without one.
+class FeatureSpace {
+ public:
+  FeatureSpace(const std::string& path, const Context& context) : path_(path), device_(context.device) {
+    if (path.empty()) return;
+    try {
+      module_ = torch::jit::load(path, device_);
+    } catch (const c10::Error& e) {
+      fail("{}: cannot load it as a TorchScript module: {}", path, e.what_without_backtrace());
+    }
+    module_->eval();
+  }
+  torch::Tensor of(const torch::Tensor& rows) {
+    if (!module_) return rows.flatten(1);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> parts;
+    constexpr std::int64_t kBatch = 1000;
+    for (std::int64_t at = 0; at < rows.size(0); at += kBatch) {
+      const torch::Tensor batch = rows.slice(0, at, std::min(rows.size(0), at + kBatch)).to(device_, torch::kFloat);
+      torch::IValue out;
+      try {
+        out = module_->forward({batch});
+      } catch (const std::exception& e) {
+        fail("{}: failed on a batch of shape {}: {}", path_, shape_text(batch.sizes()), first_line(e.what()));
+      }
+      if (!out.isTensor() || out.toTensor().dim() < 1 || out.toTensor().size(0) != batch.size(0))
+        fail("{}: must return a tensor [B, F] for a batch of {} rows", path_, batch.size(0));
+      parts.push_back(out.toTensor().flatten(1).to(torch::kCPU, torch::kDouble));
+    }
+    return parts.empty() ? rows.flatten(1) : torch::cat(parts);
+  }
+
+ private:
+  static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+  std::string path_;
+  c10::Device device_;
+  std::optional<torch::jit::script::Module> module_;
+};
+
 }  // namespace
 
 namespace {
 
 // `reference` is called after the samples file opened, so a missing input is the error reported.
 nlohmann::json evaluate_file(const std::string& path, const std::function<const Reference&()>& reference,
-                             const EvalOptions& options, const Context& context) {
+                             FeatureSpace& features, const EvalOptions& options, const Context& context) {
   const io::Input input = io::open_gm(path, {io::Kind::samples, io::Kind::dataset});
   const h5::Group root = input.file.root();
   const torch::Tensor x = root.dataset("x").read();
@@ -80,9 +127,11 @@ nlohmann::json evaluate_file(const std::string& path, const std::function<const 
   for (const char* key : {"nfe", "ms_per_sample"})
     metrics[key] = root.has_attr(key) ? nlohmann::json(root.double_attr(key)) : nlohmann::json(nullptr);
   if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
-  if (x.size(0) >= 2) metrics["fid"] = frechet_distance(x.flatten(1), ref.x.flatten(1));
+  if (!options.features.empty()) metrics["features"] = options.features;
+  const torch::Tensor fx = features.of(x), &fref = ref.features;
+  if (x.size(0) >= 2) metrics["fid"] = frechet_distance(fx, fref);
   if (x.size(0) > options.k && ref.x.size(0) > options.k)
-    metrics.update(prdc(at_most(ref.x, options.prdc_rows, context.seed), at_most(x, options.prdc_rows, context.seed + 1),
+    metrics.update(prdc(at_most(fref, options.prdc_rows, context.seed), at_most(fx, options.prdc_rows, context.seed + 1),
                         options.k)
                        .to_json());
   return metrics;
@@ -99,13 +148,17 @@ std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& 
   if (options.k < 1 || options.prdc_rows < 2) usage_fail("--k and --prdc-rows must be positive");
   if (options.samples.size() > 1 && !options.compare) usage_fail("several samples files need --compare");
   if (!options.plot.empty() && !options.compare) usage_fail("--plot draws a comparison and needs --compare");
+  FeatureSpace features(options.features, context);
   std::optional<Reference> ref;
   const auto reference = [&]() -> const Reference& {
-    if (!ref) ref = load_reference(options, context);
+    if (!ref) {
+      ref = load_reference(options, context);
+      ref->features = features.of(ref->x);
+    }
     return *ref;
   };
   std::vector<nlohmann::json> rows;
-  for (const auto& path : options.samples) rows.push_back(evaluate_file(path, reference, options, context));
+  for (const auto& path : options.samples) rows.push_back(evaluate_file(path, reference, features, options, context));
   return rows;
 }
 

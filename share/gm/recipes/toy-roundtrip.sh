@@ -17,7 +17,7 @@ print("%-16s %3d/25 %6.3f %8.4f %4d/%d %10.5f" % (sys.argv[1], m["modes"], m["hq
 done
 echo
 echo "$out/grid25-lt100.h5 records how it was made:"
-gm-convert "$out/grid25-lt100.h5" --describe |
+gm-convert "$out/grid25-lt100.h5" --describe --json |
   python3 -c 'import json, sys
 a = json.load(sys.stdin)["attributes"]
 print("  created_by:", a["created_by"])

@@ -23,6 +23,7 @@ struct ConvertOptions {
   std::string map;     // rename rules for --like
   bool allow_partial = false;
   bool describe = false;
+  bool json = false;  // --describe as JSON
   std::int64_t image_size = 512;  // --size of a scatter PNG
 
   void register_on(CLI::App& app);

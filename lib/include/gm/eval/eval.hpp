@@ -22,6 +22,7 @@ struct EvalOptions {
   bool json = false;
   bool compare = false;                 // one row per samples file
   std::string plot;                     // --plot: the comparison as a PNG chart (gnuplot)
+  std::string features;                 // --features: a TorchScript feature network
   int k = 5;                            // neighbours for precision, recall, density, coverage
   std::int64_t prdc_rows = 10000;       // rows of each set used for them, drawn with --seed if more
 
