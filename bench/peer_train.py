@@ -80,6 +80,15 @@ def lerp(targets, sources, weight):
             t.lerp_(s, weight)
 
 
+def descend(adam, loss, ema, parameters):
+    """One Adam step on `loss`, then the EMA update, as gm's trainers do."""
+    adam.zero_grad()
+    loss.backward()
+    adam.step()
+    lerp(ema, parameters, 1 - 0.999)
+    return loss.item()
+
+
 def karras(n, lo=0.002, hi=80.0, rho=7.0):
     return torch.tensor([(hi ** (1 / rho) + i / (n - 1) * (lo ** (1 / rho) - hi ** (1 / rho))) ** rho for i in range(n)])
 
@@ -98,11 +107,7 @@ def diffusion_step(data, sd):
         sigma = (torch.randn(BATCH) * 1.2 - 1.2).exp()
         s = sigma[:, None]
         loss = (((s * s + sd * sd) / (s * sd) ** 2) * (edm_denoise(net, y + s * torch.randn_like(y), sigma, sd) - y) ** 2).mean()
-        adam.zero_grad()
-        loss.backward()
-        adam.step()
-        lerp(ema, net.parameters(), 1 - 0.999)
-        return loss.item()
+        return descend(adam, loss, ema, net.parameters())
 
     return step
 
@@ -156,14 +161,11 @@ def consistency_step(data, sd, teacher_path):
             euler = x + h * slope
             slope_lo = (euler - edm_denoise(teacher, euler, lo, sd)) / lo[:, None]
             target_value = edm_denoise(target, x + h * 0.5 * (slope + slope_lo), lo, sd, 0.002)
-        adam.zero_grad()
         diff = edm_denoise(student, x, hi, sd, 0.002) - target_value
         loss = ((diff ** 2).sum(1) + c * c).sqrt().sub(c).mean()
-        loss.backward()
-        adam.step()
+        value = descend(adam, loss, ema, student.parameters())
         lerp(target.parameters(), student.parameters(), 1 - 0.95)
-        lerp(ema, student.parameters(), 1 - 0.999)
-        return loss.item()
+        return value
 
     return step
 
@@ -185,12 +187,8 @@ def progressive_step(data, sd, teacher_path):
             d1 = edm_denoise(teacher, x1, s1[:, 0], sd)
             x2 = d1 + s2 / s1 * (x1 - d1)
             target = (x2 - s2 / s0 * x) / (1 - s2 / s0)
-        adam.zero_grad()
         loss = ((s0 * s0 + sd * sd) / (s0 * sd) ** 2 * (edm_denoise(student, x, s0[:, 0], sd) - target) ** 2).mean()
-        loss.backward()
-        adam.step()
-        lerp(ema, student.parameters(), 1 - 0.999)
-        return loss.item()
+        return descend(adam, loss, ema, student.parameters())
 
     return step
 
