@@ -53,6 +53,13 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   train::WeightAverage ema(parameters, options.ema_decay);
   train::Adam adam(parameters, {options.learning_rate});
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
+  train::ResumeState state;
+  parameters.track(state, "params");
+  target_parameters.track(state, "target");
+  ema.track(state, "ema");
+  adam.track(state, "adam");
+  batches.track(state, "batches");
+  state.track("generator", &generator);
   const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw(), target_raw = target.raw();
 
   const auto step = [&]() -> std::map<std::string, double> {
@@ -83,8 +90,9 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     ema.update();
     return {{"loss", loss.item<double>()}};
   };
-  const auto write = [&](std::int64_t at, const train::Curves& curves) {
+  const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = train::trained_model("consistency", student.config(), *student.net, &ema, curves);
+    file.resume = std::move(resume);
     file.config["distillation"] = {{"method", "consistency"},
                                    {"teacher", run.reference()},
                                    {"grid", options.grid},
@@ -94,7 +102,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
                                    {"batch", options.loop.batch}};
     io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
   };
-  train::run_loop(options.loop, "consistency distillation", step, write);
+  train::run_loop(options.loop, "consistency distillation", step, write, state);
 }
 
 cli::Verb consistency_verb() {

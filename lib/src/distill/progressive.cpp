@@ -44,6 +44,9 @@ std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps,
 
 void distill_progressive(const ProgressiveOptions& options, const Context& context) {
   options.loop.check();
+  // Each round is its own loop with its own teacher; a checkpoint would have to carry the round.
+  if (!options.loop.resume.empty())
+    usage_fail("--resume: progressive distillation cannot resume yet (its rounds change the teacher); rerun it");
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
   TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "progressive");
   models::DiffusionModel& teacher = run.teacher;
@@ -68,6 +71,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     loop.steps = round + 1 < rounds ? options.loop.steps / rounds : options.loop.steps - done;
     done += loop.steps;
     loop.checkpoint_every = 0;
+    loop.resumable = false;
     // The student starts as the current teacher.
     models::DiffusionModel student = run.copy(context);
     nn::load_parameters(*student.net, nn::parameters_of(*teacher.net), options.teacher);
@@ -112,7 +116,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       return {{"loss", loss.item<double>()}};
     };
     const bool last = round + 1 == rounds;
-    const auto write = [&](std::int64_t at, const train::Curves& curves) {
+    const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors) {
       history.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
                          {"final_loss", curves.at("loss").back()}});
       // The next round's teacher is this round's averaged student.
@@ -129,7 +133,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
           {"rounds", history}};
       io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
     };
-    train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write);
+    train::ResumeState state;
+    train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write, state);
   }
 }
 

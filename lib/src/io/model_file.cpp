@@ -19,6 +19,7 @@ void write_model(const std::string& target, const Context& context, const std::v
   if (!model.ema.empty()) write_tensors(root.create_group("ema"), model.ema);
   if (!model.buffers.empty()) write_tensors(root.create_group("buffers"), model.buffers);
   if (!model.history.empty()) write_tensors(root.create_group("history"), model.history);
+  if (!model.resume.empty()) write_tensors(root.create_group("resume"), model.resume);
   out.commit();
 }
 
@@ -33,6 +34,7 @@ ModelFile read_model(const Input& input) {
   if (root.has_group("ema")) model.ema = read_tensors(root.group("ema"));
   if (root.has_group("buffers")) model.buffers = read_tensors(root.group("buffers"));
   if (root.has_group("history")) model.history = read_tensors(root.group("history"));
+  if (root.has_group("resume")) model.resume = read_tensors(root.group("resume"));
   return model;
 }
 
@@ -46,7 +48,8 @@ struct ModelGroup {
 constexpr ModelGroup kModelGroups[] = {{"params", &ModelFile::params},
                                        {"ema", &ModelFile::ema},
                                        {"buffers", &ModelFile::buffers},
-                                       {"history", &ModelFile::history}};
+                                       {"history", &ModelFile::history},
+                                       {"resume", &ModelFile::resume}};
 
 }  // namespace
 

@@ -7,6 +7,8 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+
+#include <dirent.h>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -40,11 +42,32 @@ void unregister_temp(int slot) {
   if (slot >= 0) g_temp_live[slot] = 0;
 }
 
+volatile sig_atomic_t g_deferring = 0, g_stop_signal = 0;
+
 extern "C" void cleanup_and_reraise(int signal_number) {
+  if (g_deferring && !g_stop_signal) {
+    g_stop_signal = signal_number;
+    return;
+  }
   for (int i = 0; i < kSlots; ++i)
     if (g_temp_live[i]) ::unlink(g_temp_paths[i].data());
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
+}
+
+// Removes temporary files named PREFIX<pid>-XXXXXX in `folder` whose process no longer runs.
+void remove_orphans(const std::string& folder, const std::string& prefix) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (!dir) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-') continue;  // an older gm's name, or not ours: leave it
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink((folder + "/" + name).c_str());
+  }
+  ::closedir(dir);
 }
 
 std::string folder_of(const std::string& path) {
@@ -115,8 +138,11 @@ AtomicPath::AtomicPath(std::string target) : target_(std::move(target)) {
   if (::stat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) fail("{}: is a folder, not a file", target_);
   const std::string folder = folder_of(target_);
   const std::string base = target_.substr(target_.rfind('/') == std::string::npos ? 0 : target_.rfind('/') + 1);
-  // mkstemp replaces the six trailing X's with a unique suffix.
-  std::string pattern = folder + "/." + base + ".gm-tmp-" + std::string(6, 'X');
+  // The writer's pid is in the name, so that a later writer of the same target can remove what a
+  // killed one (kill -9, a lost node) left; mkstemp replaces the six trailing X's.
+  const std::string prefix = "." + base + ".gm-tmp-";
+  remove_orphans(folder, prefix);
+  std::string pattern = folder + "/" + prefix + std::to_string(::getpid()) + "-" + std::string(6, 'X');
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) fail("{}: cannot write in {}: {}", target_, folder, errno_text());
   ::close(fd);
@@ -205,6 +231,28 @@ void write_output(const std::string& target, const std::vector<std::string>& inp
   }
   if (::close(fd) != 0) fail("{}: write failed: {}", target, errno_text());
   path.commit();
+}
+
+void defer_stop_signals() {
+  g_deferring = 1;
+  // The handler stays installed after the first signal, so that a second one ends the job.
+  struct sigaction action {};
+  action.sa_handler = cleanup_and_reraise;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    struct sigaction current {};
+    if (sigaction(signal_number, nullptr, &current) == 0 && current.sa_handler != SIG_IGN)
+      sigaction(signal_number, &action, nullptr);
+  }
+}
+
+int stop_requested() { return g_stop_signal; }
+
+void stop_by_signal() {
+  const int signal_number = g_stop_signal ? g_stop_signal : SIGTERM;
+  g_deferring = 0;
+  cleanup_and_reraise(signal_number);
+  std::_Exit(128 + signal_number);  // not reached: the default action ends the process
 }
 
 void install_signal_cleanup() {

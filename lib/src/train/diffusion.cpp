@@ -51,6 +51,12 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   Adam adam(parameters, {options.learning_rate});
   const models::RawNet raw = model.raw();
   ShuffledBatches batches(data.x, options.loop.batch, generator);
+  ResumeState state;
+  parameters.track(state, "params");
+  ema.track(state, "ema");
+  adam.track(state, "adam");
+  batches.track(state, "batches");
+  state.track("generator", &generator);
 
   const auto step = [&]() -> std::map<std::string, double> {
     adam.zero_grad();
@@ -60,13 +66,14 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     ema.update();
     return {{"loss", loss.item<double>()}};
   };
-  const auto write = [&](std::int64_t at, const Curves& curves) {
+  const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves);
+    file.resume = std::move(resume);
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
-  run_loop(options.loop, "training diffusion", step, write);
+  run_loop(options.loop, "training diffusion", step, write, state);
 }
 
 cli::Verb diffusion_verb() {

@@ -51,6 +51,13 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   const AdamOptions adam{options.learning_rate, 0.5, 0.999};  // beta1 0.5, as DCGAN trains
   Adam g_adam(g_parameters, adam), d_adam(d_parameters, adam);
   ShuffledBatches batches(data.x, options.loop.batch, generator);
+  ResumeState state;
+  g_parameters.track(state, "generator.params");
+  d_parameters.track(state, "discriminator.params");
+  g_adam.track(state, "generator.adam");
+  d_adam.track(state, "discriminator.adam");
+  batches.track(state, "batches");
+  state.track("rng", &generator);
   const auto noise = [&] {
     return torch::randn({options.loop.batch, options.latent}, generator, torch::kFloat).to(context.device);
   };
@@ -82,13 +89,14 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
     losses["g_loss"] = g_loss.item<double>();
     return losses;
   };
-  const auto write = [&](std::int64_t at, const Curves& curves) {
+  const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = trained_model("gan", config.to_json(), *nets, nullptr, curves);
+    file.resume = std::move(resume);
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
-  run_loop(options.loop, "training gan", step, write);
+  run_loop(options.loop, "training gan", step, write, state);
 }
 
 cli::Verb gan_verb() {

@@ -5,6 +5,7 @@
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/progress.hpp"
+#include "gm/io/output.hpp"
 
 namespace gm::train {
 
@@ -16,6 +17,10 @@ void LoopOptions::register_on(CLI::App& app) {
   app.add_option("--checkpoint-every", checkpoint_every, "Also write the model every N steps; 0 writes it once, at the end")
       ->capture_default_str();
   app.add_option("--log-every", log_every, "Steps per point of the /history training curves")->capture_default_str();
+  app.add_option("--resume", resume,
+                 "Continue from a checkpoint that --checkpoint-every or a stop signal wrote; the run ends as the "
+                 "uninterrupted one would, bit for bit on CPU")
+      ->type_name("FILE");
 }
 
 void LoopOptions::check() const {
@@ -68,15 +73,33 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
 }
 
 void run_loop(const LoopOptions& options, const std::string& label,
-              const std::function<std::map<std::string, double>()>& step,
-              const std::function<void(std::int64_t, const Curves&)>& write) {
+              const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
+              ResumeState& state) {
   Curves curves;
   std::map<std::string, double> sums;
-  std::int64_t in_interval = 0;
+  std::int64_t in_interval = 0, done = 0;
+  state.track("loop.step", &done);
+  state.track("loop.in_interval", &in_interval);
+  state.track("loop.sums", &sums);
+  if (!options.resume.empty()) {
+    const io::Input input = io::open_gm(options.resume, {io::Kind::model});
+    const io::ModelFile checkpoint = io::read_model(input);
+    if (checkpoint.resume.empty())
+      fail("{}: holds no resume state (a finished model, not a checkpoint)", options.resume);
+    state.restore(checkpoint.resume, options.resume);
+    for (const auto& [name, values] : checkpoint.history) {
+      const torch::Tensor v = values.to(torch::kFloat).contiguous();
+      curves[name].assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    }
+    if (done >= options.steps) fail("{}: already trained {} steps of the {} asked", options.resume, done, options.steps);
+    log::info("resuming from {} at step {}", options.resume, done);
+  }
+  io::defer_stop_signals();
   Progress progress(label, options.steps, "steps");
-  for (std::int64_t at = 1; at <= options.steps; ++at) {
+  for (std::int64_t at = done + 1; at <= options.steps; ++at) {
     for (const auto& [name, value] : step()) sums[name] += value;
     ++in_interval;
+    done = at;
     if (at % options.log_every == 0 || at == options.steps) {
       curves["step"].push_back(static_cast<float>(at));
       std::string shown;
@@ -90,10 +113,18 @@ void run_loop(const LoopOptions& options, const std::string& label,
       in_interval = 0;
       progress.update(at, shown);
     }
-    if (options.checkpoint_every > 0 && at % options.checkpoint_every == 0 && at < options.steps) write(at, curves);
+    if (io::stop_requested() && at < options.steps) {
+      if (!options.resumable) io::stop_by_signal();
+      write(at, curves, state.save());
+      progress.finish();
+      log::info("stopped at step {}; continue with --resume {}", at, options.output);
+      io::stop_by_signal();
+    }
+    if (options.checkpoint_every > 0 && at % options.checkpoint_every == 0 && at < options.steps)
+      write(at, curves, state.save());
   }
   progress.finish();
-  write(options.steps, curves);
+  write(options.steps, curves, {});
   log::verbose("wrote {}", options.output);
 }
 

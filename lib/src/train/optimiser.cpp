@@ -54,6 +54,12 @@ void Adam::step() {
   parameters_.values().addcdiv_(first_, denominator, -options_.lr / correction1);
 }
 
+void Adam::track(ResumeState& state, const std::string& name) {
+  state.track(name + ".first", &first_);
+  state.track(name + ".second", &second_);
+  state.track(name + ".steps", &steps_);
+}
+
 WeightAverage::WeightAverage(const FlatParameters& parameters, double decay)
     : parameters_(parameters), decay_(decay), weights_(parameters.values().clone()) {
   if (!(decay >= 0 && decay < 1)) usage_fail("--ema {}: must be in [0, 1)", decay);

@@ -19,6 +19,7 @@ struct ModelFile {
   nlohmann::json config;
   std::map<std::string, torch::Tensor> params, ema, buffers;
   std::map<std::string, torch::Tensor> history;  // curves over training: "step", "loss", ...
+  std::map<std::string, torch::Tensor> resume;   // a checkpoint's optimiser, RNG and data-order state
 };
 
 // Writes a complete model file to `target` ("-" for stdout), atomically.

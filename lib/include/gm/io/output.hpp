@@ -61,4 +61,12 @@ void write_output(const std::string& target, const std::vector<std::string>& inp
 // Removes every live temporary file and re-raises, on SIGINT and SIGTERM.
 void install_signal_cleanup();
 
+// For jobs that checkpoint: from now on the first SIGINT or SIGTERM is only recorded, so that the
+// job can write a checkpoint and then call stop_by_signal(); a second one cleans up and exits at
+// once, as install_signal_cleanup's handler does.
+void defer_stop_signals();
+int stop_requested();  // 0, or the signal recorded
+// Exits as the recorded signal would have (status 128 + signal in a shell).
+[[noreturn]] void stop_by_signal();
+
 }  // namespace gm::io

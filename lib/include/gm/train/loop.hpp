@@ -28,6 +28,8 @@ struct LoopOptions {
   std::int64_t batch = 256;
   std::int64_t checkpoint_every = 0;  // also write the model every N steps (0: only at the end)
   std::int64_t log_every = 100;       // steps per point of the /history curves
+  std::string resume;                 // a checkpoint to continue from
+  bool resumable = true;              // false: a stop signal ends the run without a checkpoint
 
   void register_on(CLI::App& app);
   void check() const;
@@ -45,6 +47,10 @@ class ShuffledBatches {
  public:
   ShuffledBatches(torch::Tensor rows, std::int64_t batch, at::Generator& generator);
   torch::Tensor next();
+  void track(ResumeState& state, const std::string& name) {
+    state.track(name + ".order", &order_);
+    state.track(name + ".cursor", &cursor_);
+  }
 
  private:
   torch::Tensor rows_, order_;
@@ -60,11 +66,18 @@ using Curves = std::map<std::string, std::vector<float>>;
 io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
                             const WeightAverage* ema, const Curves& curves);
 
-// Runs `step` (returning its named losses) options.steps times, with progress on stderr, a
-// point of every curve each log interval (failing when a loss is not finite), and a call of
-// `write(step, curves)` every checkpoint interval and at the end.
+// Writes the model at a step: `resume` holds the state to continue from (for a checkpoint), or is
+// empty (for the finished model).
+using WriteModel = std::function<void(std::int64_t step, const Curves& curves, nn::NamedTensors resume)>;
+
+// Runs `step` (returning its named losses) up to options.steps times, with progress on stderr, a
+// point of every curve each log interval (failing when a loss is not finite), a checkpoint every
+// checkpoint interval, and the finished model at the end. Everything `state` tracks, with the
+// loop's own counters, goes in each checkpoint; with options.resume the run first restores it
+// and continues where the checkpoint left off, ending bit-identical to an uninterrupted run.
+// A first SIGINT or SIGTERM writes a checkpoint and ends the job as that signal.
 void run_loop(const LoopOptions& options, const std::string& label,
-              const std::function<std::map<std::string, double>()>& step,
-              const std::function<void(std::int64_t, const Curves&)>& write);
+              const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
+              ResumeState& state);
 
 }  // namespace gm::train

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "gm/nn/state.hpp"
+#include "gm/train/resume.hpp"
 
 namespace gm::train {
 
@@ -24,6 +25,7 @@ class FlatParameters {
   void zero_grad() { grads_.zero_(); }
   // Views of a buffer shaped like values(), by parameter name.
   nn::NamedTensors unflatten(const torch::Tensor& flat) const;
+  void track(ResumeState& state, const std::string& name) { state.track(name, &values_); }
 
  private:
   struct Slot {
@@ -47,6 +49,7 @@ class Adam {
   Adam(FlatParameters& parameters, const AdamOptions& options);
   void zero_grad() { parameters_.zero_grad(); }
   void step();
+  void track(ResumeState& state, const std::string& name);
 
  private:
   FlatParameters& parameters_;
@@ -61,6 +64,7 @@ class WeightAverage {
   WeightAverage(const FlatParameters& parameters, double decay);
   void update();
   nn::NamedTensors weights() const { return parameters_.unflatten(weights_); }
+  void track(ResumeState& state, const std::string& name) { state.track(name, &weights_); }
 
  private:
   const FlatParameters& parameters_;
