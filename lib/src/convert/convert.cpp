@@ -16,6 +16,7 @@
 #include "gm/io/safetensors.hpp"
 #include "gm/io/sha256.hpp"
 #include "gm/io/torch_pickle.hpp"
+#include "gm/models/families.hpp"
 
 namespace gm::convert {
 
@@ -80,6 +81,7 @@ void export_model(const ConvertOptions& options, const Context& context, const i
   if (input.kind != io::Kind::model)
     fail("{}: is a {} file; only model files convert to .safetensors or .pt", options.input, io::kind_name(input.kind));
   const io::ModelFile model = io::read_model(input);
+  models::check_model_file(model, options.input);
   const io::TensorFile file = io::model_to_tensor_file(model, io::stamp_attributes(io::Kind::model, context, {input.record}));
   io::write_output(options.output, {options.input},
                    format == Foreign::safetensors ? io::encode_safetensors(file) : io::encode_torch_checkpoint(file));
@@ -175,6 +177,7 @@ void import_into_like(const ConvertOptions& options, const Context& context, con
 }
 
 void copy_gm_file(const ConvertOptions& options, const Context& context, const io::Input& input) {
+  if (input.kind == io::Kind::model) models::check_model_file(io::read_model(input), options.input);
   io::H5Output out(options.output, {options.input});
   const h5::Group source = input.file.root();
   const h5::Group target = out.root();
@@ -190,7 +193,8 @@ void write_scatter(const ConvertOptions& options, const io::Input& input) {
   const h5::Dataset dataset = input.file.root().dataset("x");
   const torch::Tensor x = dataset.read().to(torch::kDouble);
   if (x.dim() != 2 || x.size(1) != 2)
-    usage_fail("{}: a scatter PNG needs 2-D points [N, 2], /x is {}", options.input, shape_text(x.sizes()));
+    fail("{}: a scatter PNG needs 2-D points [N, 2], /x is {}", options.input, shape_text(x.sizes()));
+  if (!torch::isfinite(x).all().item<bool>()) fail("{}: /x holds NaN or infinite values", options.input);
   if (x.size(0) == 0) fail("{}: /x has no rows to draw", options.input);
   double lo = x.min().item<double>(), hi = x.max().item<double>();
   if (dataset.has_attr("range")) {
@@ -274,7 +278,9 @@ void run(const ConvertOptions& given, const Context& context) {
       return;
     }
     if (!is_h5_name(options.output)) usage_fail("{}: a .safetensors or .pt input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
-    io::write_model(options.output, context, {input.record}, io::model_from_tensor_file(input.file, options.input));
+    const io::ModelFile model = io::model_from_tensor_file(input.file, options.input);
+    models::check_model_file(model, options.input);
+    io::write_model(options.output, context, {input.record}, model);
     return;
   }
   if (options.describe) {

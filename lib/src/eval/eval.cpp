@@ -40,6 +40,15 @@ void EvalOptions::register_on(CLI::App& app) {
 
 namespace {
 
+// Scores of rows holding NaN or infinities would be meaningless, so such a file is refused.
+torch::Tensor finite_rows(const torch::Tensor& x, const std::string& where) {
+  if (x.is_floating_point()) {
+    const std::int64_t bad = (~torch::isfinite(x)).sum().item<std::int64_t>();
+    if (bad > 0) fail("{}: /x holds {} NaN or infinite values", where, bad);
+  }
+  return x;
+}
+
 struct Reference {
   torch::Tensor x;
   std::optional<data::ToySpec> toy;
@@ -56,7 +65,7 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
   }
   const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});
   const h5::Group root = input.file.root();
-  ref.x = root.dataset("x").read();
+  ref.x = finite_rows(root.dataset("x").read(), input.file.label());
   if (root.has_attr("toy")) ref.toy = data::ToySpec::from_json(io::json_attr(root, "toy"), input.file.label());
   return ref;
 }
@@ -116,10 +125,11 @@ nlohmann::json evaluate_file(const std::string& path, const std::function<const 
                              FeatureSpace& features, const EvalOptions& options, const Context& context) {
   const io::Input input = io::open_gm(path, {io::Kind::samples, io::Kind::dataset});
   const h5::Group root = input.file.root();
-  const torch::Tensor x = root.dataset("x").read();
+  const torch::Tensor x = finite_rows(root.dataset("x").read(), input.file.label());
   const Reference& ref = reference();
   if (x.sizes().slice(1) != ref.x.sizes().slice(1))
-    fail("{}: rows of shape {} do not match the reference's {}", input.file.label(), shape_text(x.sizes().slice(1)),
+    fail("{}: rows of shape {} do not match those of the reference {}: {}", input.file.label(),
+         shape_text(x.sizes().slice(1)), options.reference,
          shape_text(ref.x.sizes().slice(1)));
   nlohmann::json metrics = {{"samples", path}, {"reference", options.reference}, {"n", x.size(0)},
                             {"ref_n", ref.x.size(0)}};

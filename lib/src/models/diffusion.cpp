@@ -47,7 +47,10 @@ DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::s
   } catch (const Error& e) {
     fail("{}: {}", where, e.what());
   }
-  nn::load_parameters(*model.net, use_ema && !file.ema.empty() ? file.ema : file.params, where);
+  // Both sets are checked against the network; the one loaded last is the one used.
+  const bool ema = use_ema && !file.ema.empty();
+  if (!file.ema.empty()) nn::load_parameters(*model.net, ema ? file.params : file.ema, where);
+  nn::load_parameters(*model.net, ema ? file.ema : file.params, where);
   nn::load_buffers(*model.net, file.buffers, where);
   model.net->eval();
   return model;

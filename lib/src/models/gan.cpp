@@ -72,6 +72,7 @@ GanNets gan_from_file(const io::ModelFile& file, const std::string& where) {
   }
   GanNets nets(config);
   nn::load_parameters(*nets, file.params, where);
+  if (!file.ema.empty()) fail("{}: a GAN file holds no /ema, this one does", where);
   nets->eval();
   return nets;
 }

@@ -9,6 +9,8 @@ nlohmann::json MlpConfig::to_json() const {
 }
 
 MlpConfig MlpConfig::from_json(const nlohmann::json& j) {
+  if (j.value("type", std::string()) != "mlp")
+    fail("network type {} is not one this build has (mlp)", j.value("type", nlohmann::json()).dump());
   MlpConfig c;
   c.in = j.at("in").get<std::int64_t>();
   c.out = j.at("out").get<std::int64_t>();

@@ -12,6 +12,8 @@ nlohmann::json NoiseMlpConfig::to_json() const {
 }
 
 NoiseMlpConfig NoiseMlpConfig::from_json(const nlohmann::json& j) {
+  if (j.value("type", std::string()) != "noise_mlp")
+    fail("network type {} is not one this build has (noise_mlp)", j.value("type", nlohmann::json()).dump());
   NoiseMlpConfig c;
   c.dim = j.at("dim").get<std::int64_t>();
   c.hidden = j.at("hidden").get<std::int64_t>();
