@@ -71,9 +71,33 @@ interrupt_and_resume int gm-train diffusion --data grid.h5 --batch 64 --hidden 3
 interrupt_and_resume gan gm-train gan --data grid.h5 --batch 64 --hidden 32 --depth 1 --log-every 50 --seed 3
 interrupt_and_resume cm gm-distill consistency teacher.h5 --data grid.h5 --batch 64 --log-every 50 --seed 3
 
+# Progressive distillation: killed in its second round, resumed with the round's teacher.
+pd=(gm-distill progressive teacher.h5 --data grid.h5 --from-steps 8 --to-steps 2 --steps 6000 --batch 64
+  --checkpoint-every 250 --log-every 50 --seed 3)
+"${pd[@]}" -q -o pd_straight.h5 || fail "progressive: the uninterrupted run"
+"${pd[@]}" -q -o pd.h5 2>/dev/null &
+pid=$!
+for _ in $(seq 600); do
+  "$python" -c "import h5py, sys; sys.exit(0 if h5py.File('pd.h5')['resume/progressive.round'][()] == 1 else 1)" \
+    2>/dev/null && break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+"$python" -c "import h5py; assert h5py.File('pd.h5')['resume/progressive.round'][()] == 1" \
+  && pass "progressive: killed with a checkpoint in round 2" || fail "progressive: no round-2 checkpoint"
+"${pd[@]}" -q --resume pd.h5 -o pd.h5 || fail "progressive: resuming"
+same_params pd_straight.h5 pd.h5 && pass "progressive: resumed in round 2, bit-identical" \
+  || fail "progressive: the resumed run differs"
+"$python" -c "
+import h5py, json
+a, b = (json.loads(h5py.File(p).attrs['config'])['distillation']['rounds'] for p in ('pd_straight.h5', 'pd.h5'))
+assert a == b, (a, b)" && pass "progressive: the rounds' record matches" || fail "progressive: rounds differ"
+
 expect_exit 1 gm-train diffusion --data grid.h5 --steps 100 --resume full.h5 -o x.h5
 expect_one_line_naming "full.h5: holds no resume state"
 expect_exit 1 gm-train diffusion --data grid.h5 --steps 100 --hidden 8 --resume int.h5 -o x.h5
 expect_one_line_naming "int.h5"
-expect_exit 2 gm-distill progressive full.h5 --data grid.h5 --steps 10 --resume int.h5 -o x.h5
+expect_exit 1 gm-distill progressive teacher.h5 --data grid.h5 --steps 10 --resume int.h5 -o x.h5
+expect_one_line_naming "int.h5: is not a checkpoint of progressive distillation"
 finish

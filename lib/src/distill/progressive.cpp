@@ -44,9 +44,6 @@ std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps,
 
 void distill_progressive(const ProgressiveOptions& options, const Context& context) {
   options.loop.check();
-  // Each round is its own loop with its own teacher; a checkpoint would have to carry the round.
-  if (!options.loop.resume.empty())
-    usage_fail("--resume: progressive distillation cannot resume yet (its rounds change the teacher); rerun it");
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
   TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "progressive");
   models::DiffusionModel& teacher = run.teacher;
@@ -62,6 +59,23 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
   const models::EdmConfig& edm = teacher.edm;
   nlohmann::json history = nlohmann::json::array();
+  // A checkpoint carries its round, the rounds before it and the teacher they left; the run skips
+  // to that round and its loop restores the rest.
+  std::int64_t first_round = 0;
+  if (!options.loop.resume.empty()) {
+    const io::ModelFile checkpoint = io::read_model(io::open_gm(options.loop.resume, {io::Kind::model}));
+    const auto found = checkpoint.resume.find("progressive.round");
+    if (found == checkpoint.resume.end()) fail("{}: is not a checkpoint of progressive distillation", options.loop.resume);
+    first_round = found->second.item<std::int64_t>();
+    if (first_round < 0 || first_round >= rounds)
+      fail("{}: round {} is not one of this run's {}", options.loop.resume, first_round + 1, rounds);
+    try {
+      history = checkpoint.config.at("distillation").at("rounds");
+    } catch (const nlohmann::json::exception&) {
+      fail("{}: names no finished rounds in its config", options.loop.resume);
+    }
+  }
+  train::FlatParameters teacher_parameters(*teacher.net);  // so that the round's teacher travels too
   std::int64_t done = 0;
   for (std::int64_t round = 0; round < rounds; ++round) {
     const std::vector<double>& fine = grids[static_cast<size_t>(round)];
@@ -70,8 +84,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     train::LoopOptions loop = options.loop;
     loop.steps = round + 1 < rounds ? options.loop.steps / rounds : options.loop.steps - done;
     done += loop.steps;
-    loop.checkpoint_every = 0;
-    loop.resumable = false;
+    if (round < first_round) continue;
+    if (round > first_round) loop.resume.clear();
     // The student starts as the current teacher.
     models::DiffusionModel student = run.copy(context);
     nn::load_parameters(*student.net, nn::parameters_of(*teacher.net), options.teacher);
@@ -116,24 +130,38 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       return {{"loss", loss.item<double>()}};
     };
     const bool last = round + 1 == rounds;
-    const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors) {
+    const auto config = [&](const nlohmann::json& rounds_done) {
+      nlohmann::json c = student.config();
+      c["distillation"] = {{"method", "progressive"},   {"teacher", run.reference()},
+                           {"from_steps", options.from_steps}, {"to_steps", options.to_steps},
+                           {"steps", options.loop.steps},      {"batch", options.loop.batch},
+                           {"rounds", rounds_done}};
+      return c;
+    };
+    const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
+      if (!resume.empty()) {  // a checkpoint inside this round: the student so far, rounds before it
+        io::ModelFile file = train::trained_model("diffusion", config(history), *student.net, &ema, curves);
+        file.resume = std::move(resume);
+        io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
+        return;
+      }
       history.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
                          {"final_loss", curves.at("loss").back()}});
       // The next round's teacher is this round's averaged student.
       nn::load_parameters(*teacher.net, ema.weights(), options.teacher);
       if (!last) return;
-      io::ModelFile file = train::trained_model("diffusion", student.config(), *student.net, &ema, curves);
-      file.config["distillation"] = {
-          {"method", "progressive"},
-          {"teacher", run.reference()},
-          {"from_steps", options.from_steps},
-          {"to_steps", options.to_steps},
-          {"steps", options.loop.steps},
-          {"batch", options.loop.batch},
-          {"rounds", history}};
+      io::ModelFile file = train::trained_model("diffusion", config(history), *student.net, &ema, curves);
       io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
     };
     train::ResumeState state;
+    std::int64_t round_index = round;
+    state.track("progressive.round", &round_index);
+    teacher_parameters.track(state, "teacher");
+    parameters.track(state, "params");
+    ema.track(state, "ema");
+    adam.track(state, "adam");
+    batches.track(state, "batches");
+    state.track("generator", &generator);
     train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write, state);
   }
 }
