@@ -54,12 +54,9 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   train::Adam adam(parameters, {options.learning_rate});
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
   train::ResumeState state;
-  parameters.track(state, "params");
+  train::track_network(state, "", parameters, adam, &ema);
   target_parameters.track(state, "target");
-  ema.track(state, "ema");
-  adam.track(state, "adam");
-  batches.track(state, "batches");
-  state.track("generator", &generator);
+  train::track_data(state, batches, generator);
   const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw(), target_raw = target.raw();
 
   const auto step = [&]() -> std::map<std::string, double> {

@@ -157,11 +157,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     std::int64_t round_index = round;
     state.track("progressive.round", &round_index);
     teacher_parameters.track(state, "teacher");
-    parameters.track(state, "params");
-    ema.track(state, "ema");
-    adam.track(state, "adam");
-    batches.track(state, "batches");
-    state.track("generator", &generator);
+    train::track_network(state, "", parameters, adam, &ema);
+    train::track_data(state, batches, generator);
     train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write, state);
   }
 }

@@ -52,11 +52,8 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   const models::RawNet raw = model.raw();
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   ResumeState state;
-  parameters.track(state, "params");
-  ema.track(state, "ema");
-  adam.track(state, "adam");
-  batches.track(state, "batches");
-  state.track("generator", &generator);
+  track_network(state, "", parameters, adam, &ema);
+  track_data(state, batches, generator);
 
   const auto step = [&]() -> std::map<std::string, double> {
     adam.zero_grad();

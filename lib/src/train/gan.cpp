@@ -52,12 +52,9 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   Adam g_adam(g_parameters, adam), d_adam(d_parameters, adam);
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   ResumeState state;
-  g_parameters.track(state, "generator.params");
-  d_parameters.track(state, "discriminator.params");
-  g_adam.track(state, "generator.adam");
-  d_adam.track(state, "discriminator.adam");
-  batches.track(state, "batches");
-  state.track("rng", &generator);
+  track_network(state, "generator.", g_parameters, g_adam, nullptr);
+  track_network(state, "discriminator.", d_parameters, d_adam, nullptr);
+  track_data(state, batches, generator);
   const auto noise = [&] {
     return torch::randn({options.loop.batch, options.latent}, generator, torch::kFloat).to(context.device);
   };

@@ -60,6 +60,18 @@ torch::Tensor ShuffledBatches::next() {
   return rows_.index_select(0, torch::cat(parts).to(rows_.device()));
 }
 
+void track_network(ResumeState& state, const std::string& name, FlatParameters& parameters, Adam& adam,
+                   WeightAverage* ema) {
+  parameters.track(state, name + "params");
+  adam.track(state, name + "adam");
+  if (ema) ema->track(state, name + "ema");
+}
+
+void track_data(ResumeState& state, ShuffledBatches& batches, at::Generator& generator) {
+  batches.track(state, "batches");
+  state.track("generator", &generator);
+}
+
 io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
                             const WeightAverage* ema, const Curves& curves) {
   io::ModelFile file;

@@ -58,6 +58,13 @@ class ShuffledBatches {
   at::Generator& generator_;
 };
 
+// What a checkpoint keeps of one trained network (NAME is "" or ends in a dot): its
+// parameters, Adam's moments and, when given, the weight average.
+void track_network(ResumeState& state, const std::string& name, FlatParameters& parameters, Adam& adam,
+                   WeightAverage* ema);
+// The data order and the random generator every trainer draws from.
+void track_data(ResumeState& state, ShuffledBatches& batches, at::Generator& generator);
+
 // Curves over training, each a point per log interval: "step" and the named losses.
 using Curves = std::map<std::string, std::vector<float>>;
 
