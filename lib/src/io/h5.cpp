@@ -14,6 +14,9 @@ namespace {
 // HDF5 prints its error stack to stderr by default; gm reports one line instead.
 void ensure_init() {
   static const bool done = [] {
+    // No clean-up at exit: after a failed write (a full disk) a file can stay open, and HDF5's
+    // own atexit close of it crashes. gm closes every file it keeps; the rest dies with the process.
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
@@ -147,6 +150,14 @@ std::string last_error() {
   std::string message;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_innermost, &message);
   H5Eclear2(H5E_DEFAULT);
+  // The file driver's messages span lines and quote the system's reason; keep the reason.
+  const size_t quoted = message.find("error message = '");
+  if (quoted != std::string::npos) {
+    const size_t start = quoted + 17, end = message.find('\'', start);
+    const std::string reason = message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    message = message.substr(0, message.find(':')) + ": " + reason;
+  }
+  std::replace(message.begin(), message.end(), '\n', ' ');
   return message.empty() ? "HDF5 error" : message;
 }
 
@@ -559,17 +570,46 @@ Dataset Group::write(const std::string& path, const torch::Tensor& tensor, const
 }
 
 void Group::copy_from(const Group& source, const std::string& name) const {
+  // Copied through gm's own reads and writes, in chunks, rather than with H5Ocopy: HDF5 1.10's
+  // H5Ocopy crashes when the disk fills during the copy.
   if (!source.has(name)) fail("{}:{}: is missing", source.file_label(), source.child_path(name));
-  check(H5Ocopy(source.id(), name.c_str(), id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), where(), "copying");
+  if (source.has_group(name)) {
+    const Group from = source.group(name), to = create_group(name);
+    to.copy_attrs_from(from);
+    for (const auto& child : from.children()) to.copy_from(from, child);
+    return;
+  }
+  const Dataset from = source.dataset(name);
+  std::vector<std::int64_t> shape = from.shape();
+  if (shape.empty()) {
+    write(name, from.read()).copy_attrs_from(from);
+    return;
+  }
+  const std::int64_t rows = shape[0];
+  Layout layout;
+  layout.extendable = from.extendable();
+  layout.expected_rows = rows;
+  if (layout.extendable) shape[0] = 0;  // grown by append below
+  const Dataset to = create_dataset(name, from.scalar_type(), shape, layout);
+  to.copy_attrs_from(from);
+  std::int64_t row_elements = 1;
+  for (size_t i = 1; i < shape.size(); ++i) row_elements *= std::max<std::int64_t>(shape[i], 1);
+  const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{64} << 20) / (row_elements * 8));
+  for (std::int64_t at = 0; at < rows; at += chunk) {
+    const torch::Tensor part = from.read_rows(at, std::min(chunk, rows - at));
+    if (layout.extendable) to.append(part);
+    else to.write_rows(at, part);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
-File File::create(const std::string& path) {
+File File::create(const std::string& path, const std::string& label) {
   ensure_init();
   Handle fapl = create_fapl();
   Handle handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
-  if (!handle.valid()) fail("{}: cannot create: {}", path, last_error());
-  return File(std::move(handle), path);
+  const std::string name = label.empty() ? path : label;
+  if (!handle.valid()) fail("{}: cannot create: {}", name, last_error());
+  return File(std::move(handle), name);
 }
 
 File File::open(const std::string& path, Access access) {

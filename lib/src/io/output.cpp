@@ -191,7 +191,7 @@ std::string checked_target(const std::string& target, const std::vector<std::str
 H5Output::H5Output(const std::string& target, const std::vector<std::string>& inputs)
     : target_(checked_target(target, inputs)),
       path_(target == "-" ? stdout_spool() : target),
-      file_(h5::File::create(path_.temp())) {}
+      file_(h5::File::create(path_.temp(), target == "-" ? "stdout" : target)) {}
 
 void H5Output::commit() {
   file_.close();

@@ -131,7 +131,8 @@ enum class Access { read_only, read_write };
 
 class File {
  public:
-  static File create(const std::string& path);  // truncates
+  // Truncates. `label` names the file in errors (the final name of a temporary file); default: path.
+  static File create(const std::string& path, const std::string& label = "");
   static File open(const std::string& path, Access access = Access::read_only);
   // Opens a copy of an HDF5 file image (for example stdin read fully).
   static File open_image(const std::vector<char>& bytes, const std::string& label);
