@@ -55,7 +55,8 @@ extern "C" void cleanup_and_reraise(int signal_number) {
   std::raise(signal_number);
 }
 
-// Removes temporary files named PREFIX<pid>-XXXXXX in `folder` whose process no longer runs.
+// Removes temporary files named PREFIX<pid>-<six random characters> in `folder` whose process no
+// longer runs.
 void remove_orphans(const std::string& folder, const std::string& prefix) {
   DIR* dir = ::opendir(folder.c_str());
   if (!dir) return;
