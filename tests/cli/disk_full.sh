@@ -1,5 +1,5 @@
 # A full disk: writing into a 1 MB tmpfs that fills up exits 1 with one line, leaves no output
-# and no temporary file. The tmpfs is mounted directly as root, else in a user namespace.
+# and no temporary file, and leaves the input untouched.
 source "$(dirname "$0")/lib.bash"
 
 gm-sample toy:grid25 -n 2000 --seed 1 -o grid.h5 && gm-sample toy:grid25 -n 100000 --seed 1 -o big_input.h5 \
@@ -13,12 +13,11 @@ run train gm-train diffusion --data grid.h5 --steps 2 --batch 8 --hidden 512 --d
 run convert gm-convert big_input.h5 small/copy.h5
 umount small
 BODY
-if [[ $(id -u) == 0 ]]; then
-  bash body.sh
-else
-  unshare --user --map-root-user --mount bash body.sh
-fi
-code=$?
+# As root, mount directly; without the right (or as root in a container that lacks it), in a
+# user namespace of our own.
+code=99
+[[ $(id -u) == 0 ]] && { bash body.sh; code=$?; }
+[[ $code == 99 ]] && { unshare --user --map-root-user --mount bash body.sh 2>/dev/null; code=$?; }
 if [[ $code == 99 || ! -e sample.code ]]; then
   fail "cannot mount a 1 MB tmpfs here (as root or in a user namespace); the disk-full checks did not run"
 else
