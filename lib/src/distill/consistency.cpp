@@ -88,8 +88,8 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
-    io::ModelFile file = train::trained_model("consistency", student.config(), *student.net, &ema, curves);
-    file.resume = std::move(resume);
+    io::ModelFile file =
+        train::trained_model("consistency", student.config(), *student.net, &ema, curves, std::move(resume));
     file.config["distillation"] = {{"method", "consistency"},
                                    {"teacher", run.reference()},
                                    {"grid", options.grid},

@@ -140,8 +140,8 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     };
     const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
       if (!resume.empty()) {  // a checkpoint inside this round: the student so far, rounds before it
-        io::ModelFile file = train::trained_model("diffusion", config(history), *student.net, &ema, curves);
-        file.resume = std::move(resume);
+        io::ModelFile file =
+            train::trained_model("diffusion", config(history), *student.net, &ema, curves, std::move(resume));
         io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
         return;
       }

@@ -64,8 +64,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     return {{"loss", loss.item<double>()}};
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
-    io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves);
-    file.resume = std::move(resume);
+    io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves, std::move(resume));
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
     io::write_model(options.loop.output, context, {data.input.record}, file);

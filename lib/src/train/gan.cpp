@@ -87,8 +87,7 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
     return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
-    io::ModelFile file = trained_model("gan", config.to_json(), *nets, nullptr, curves);
-    file.resume = std::move(resume);
+    io::ModelFile file = trained_model("gan", config.to_json(), *nets, nullptr, curves, std::move(resume));
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
     io::write_model(options.loop.output, context, {data.input.record}, file);

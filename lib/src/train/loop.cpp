@@ -73,7 +73,7 @@ void track_data(ResumeState& state, ShuffledBatches& batches, at::Generator& gen
 }
 
 io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
-                            const WeightAverage* ema, const Curves& curves) {
+                            const WeightAverage* ema, const Curves& curves, nn::NamedTensors resume) {
   io::ModelFile file;
   file.family = family;
   file.config = std::move(config);
@@ -81,6 +81,7 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
   if (ema) file.ema = ema->weights();
   file.buffers = nn::buffers_of(module);
   for (const auto& [name, values] : curves) file.history.emplace(name, torch::tensor(values));
+  file.resume = std::move(resume);
   return file;
 }
 

@@ -69,9 +69,9 @@ void track_data(ResumeState& state, ShuffledBatches& batches, at::Generator& gen
 using Curves = std::map<std::string, std::vector<float>>;
 
 // The model file of a trained module: its parameters and buffers, the averaged weights when
-// `ema` is given, and the curves as /history.
+// `ema` is given, the curves as /history, and for a checkpoint the state to resume from.
 io::ModelFile trained_model(const std::string& family, nlohmann::json config, const torch::nn::Module& module,
-                            const WeightAverage* ema, const Curves& curves);
+                            const WeightAverage* ema, const Curves& curves, nn::NamedTensors resume = {});
 
 // Writes the model at a step: `resume` holds the state to continue from (for a checkpoint), or is
 // empty (for the finished model).
