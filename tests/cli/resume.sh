@@ -54,7 +54,8 @@ interrupt_and_resume() {
   local name=$1
   shift
   rm -f $name.h5
-  timeout --preserve-status -s INT 8 "$@"  # long enough to be training, even on a loaded machine --steps 10000000 -o $name.h5 2>"$meta/err"
+  # 8 s: long enough to be training by then, even on a loaded machine.
+  timeout --preserve-status -s INT 8 "$@" --steps 10000000 -o $name.h5 2>"$meta/err"
   local code=$?
   [[ $code == 130 ]] && pass "$name: SIGINT exits 130" || fail "$name: SIGINT exit code $code"
   grep -q "continue with --resume $name.h5" "$meta/err" && pass "$name: it says how to continue" \
