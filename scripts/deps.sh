@@ -4,12 +4,13 @@
 # test suite runs: h5py, PyTorch, ...)
 set -euo pipefail
 need=(cmake ninja-build g++ libtorch-dev libopenblas0-pthread libhdf5-dev libcli11-dev libfmt-dev libstb-dev
-      nlohmann-json3-dev libgtest-dev libgloo-dev hdf5-tools python3)
+      nlohmann-json3-dev libgtest-dev libgloo-dev zlib1g-dev hdf5-tools python3)
 if [[ ${1:-build} == demo ]]; then
   need+=(gnuplot-nox)
 elif [[ ${1:-build} == test ]]; then
   # Real clients for the interop tests, and the tools the docs tests run.
-  need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish gnuplot-nox)
+  need+=(python3-torch python3-h5py python3-numpy python3-scipy man-db groff-base zsh fish gnuplot-nox
+         dataset-fashion-mnist)
 fi
 missing=()
 for package in "${need[@]}"; do

@@ -2,12 +2,14 @@
 
 #include "gm/convert/convert.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <set>
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/convert/datasets.hpp"
 #include "gm/convert/import.hpp"
 #include "gm/io/gmfile.hpp"
 #include "gm/io/model_file.hpp"
@@ -24,8 +26,11 @@ void ConvertOptions::register_on(CLI::App& app) {
   app.add_option("files", files,
                  "INPUT [OUTPUT]: a gm HDF5 file (- reads stdin) or a .safetensors, .pt or .pth model, and the "
                  "output, its format by extension: .h5 or .hdf5 (gm HDF5; - writes it to stdout), .safetensors or "
-                 ".pt/.pth (a model's tensors, config and provenance), .png (a density image of 2-D points). Or: "
-                 "merge SHARD... -o OUTPUT, joining the --shard K/N files of one gm-sample run")
+                 ".pt/.pth (a model's tensors, config and provenance), .png (a grid of images, or a density image of "
+                 "2-D points), a folder ending in / (one PNG per image, in class subfolders), .npy (/x) or .npz (/x "
+                 "and /y). Inputs to import as a dataset: IDX files (train-images-idx3-ubyte.gz, with --labels), a "
+                 "folder of class subfolders of images (PNG, JPEG, BMP), .npy (with --labels) or .npz (x and y). "
+                 "Or: merge SHARD... -o OUTPUT, joining the --shard K/N files of one gm-sample run")
       ->required();
   app.add_option("-o,--output", output, "The output file, as an option (the same as the positional one)")
       ->type_name("FILE");
@@ -38,7 +43,16 @@ void ConvertOptions::register_on(CLI::App& app) {
   app.add_flag("--allow-partial", allow_partial,
                "With --like, write the model even when some tensors are unmapped, unused or mismatched (those "
                "keep the --like model's values)");
-  app.add_option("--size", image_size, "Width and height of a scatter PNG, in pixels")->capture_default_str();
+  app.add_option("--size", image_size,
+                 "Pixels: the width and height of a scatter PNG (default 512), or the size that imported images "
+                 "are resized to (default: keep their size, which must then be the same for all)");
+  app.add_option("--labels", labels, "Labels for imported rows: an IDX file (.gz too) or a .npy of integers")
+      ->type_name("FILE");
+  app.add_option("--class-names", class_names, "Names of the classes 0, 1, ... as 'a,b,c' (default: the labels as text)");
+  app.add_option("--imbalance", imbalance,
+                 "Long-tail subsampling (CIFAR-10-LT): class c keeps floor(n_max * F^(-c/(C-1))) rows, chosen by --seed")
+      ->type_name("F");
+  app.add_option("--grid", grid, "Rows and columns of an image grid PNG (default 8x8)")->type_name("RxC");
   app.add_option("--key", key, "The entry of a .pt input that holds the state_dict, as in {\"model\": state_dict}");
   app.add_flag("--describe", describe,
                "Print what the input holds: kind, config, provenance, every dataset or tensor with its shape and "
@@ -176,6 +190,47 @@ void import_into_like(const ConvertOptions& options, const Context& context, con
   io::write_model(options.output, context, {input.record, like.record}, imported.model);
 }
 
+// --imbalance: the long-tailed subset of a labelled dataset, every other member dropped.
+void write_long_tail(const ConvertOptions& options, const Context& context, const io::Input& input) {
+  const h5::Group source = input.file.root();
+  if (input.kind != io::Kind::dataset) fail("{}: --imbalance subsamples a dataset file, this is a {} file", options.input, io::kind_name(input.kind));
+  if (!source.has_dataset("y")) fail("{}: --imbalance needs class labels, and the file has no /y", options.input);
+  const h5::Dataset y_set = source.dataset("y");
+  const torch::Tensor y = y_set.read();
+  if (y.dim() != 1 || y.is_floating_point() || (y.numel() > 0 && y.min().item<std::int64_t>() < 0))
+    fail("{}: /y is not one non-negative integer label per row", options.input);
+  const h5::Dataset x_set = source.dataset("x");
+  if (x_set.shape().empty() || x_set.shape()[0] != y.size(0))
+    fail("{}: /x has {} rows and /y {}", options.input, x_set.shape().empty() ? 0 : x_set.shape()[0], y.size(0));
+  std::int64_t classes = y.numel() > 0 ? y.max().item<std::int64_t>() + 1 : 0;
+  if (y_set.has_attr("class_names")) classes = std::max<std::int64_t>(classes, y_set.strings_attr("class_names").size());
+  const torch::Tensor keep = long_tail_rows(y.to(torch::kLong), classes, options.imbalance, context.seed);
+  io::H5Output out(options.output, {options.input});
+  const h5::Group target = out.root();
+  target.copy_attrs_from(source);
+  for (const auto& name : source.children())
+    if (name != "x" && name != "y" && name != "z") target.copy_from(source, name);
+  io::stamp(target, input.kind, context, {input.record});
+  target.set_attr("imbalance", options.imbalance);
+  target.set_attr("imbalance_seed", static_cast<std::int64_t>(context.seed));
+  for (const char* name : {"x", "y", "z"}) {
+    if (!source.has_dataset(name)) continue;
+    const h5::Dataset from = source.dataset(name);
+    const auto shape = from.shape();
+    const h5::Dataset to = io::create_rows(target, name, from.scalar_type(), {shape.begin() + 1, shape.end()}, keep.size(0));
+    to.copy_attrs_from(from);
+    // Rows are copied a slab at a time, so memory stays bounded by the slab, not the file.
+    constexpr std::int64_t kSlab = 8192;
+    for (std::int64_t at = 0; at < shape[0]; at += kSlab) {
+      const std::int64_t stop = std::min(shape[0], at + kSlab);
+      const torch::Tensor mine = keep.masked_select((keep >= at) & (keep < stop)) - at;
+      if (mine.numel() > 0) to.append(from.read_rows(at, stop - at).index_select(0, mine));
+    }
+  }
+  out.commit();
+  log::info("kept {} of {} rows", keep.size(0), y.size(0));
+}
+
 void copy_gm_file(const ConvertOptions& options, const Context& context, const io::Input& input) {
   if (input.kind == io::Kind::model) models::check_model_file(io::read_model(input), options.input);
   io::H5Output out(options.output, {options.input});
@@ -202,7 +257,7 @@ void write_scatter(const ConvertOptions& options, const io::Input& input) {
     if (range.size() == 2 && range[1] > range[0]) lo = range[0], hi = range[1];
   }
   if (!(hi > lo)) hi = lo + 1;
-  const std::int64_t size = options.image_size;
+  const std::int64_t size = options.image_size == 0 ? 512 : options.image_size;
   if (size < 16 || size > 8192) usage_fail("--size {}: must be between 16 and 8192 pixels", size);
   // Row 0 is the top of the image: y grows upwards as in a plot.
   const torch::Tensor col = ((x.select(1, 0) - lo) / (hi - lo) * size).floor().to(torch::kLong);
@@ -288,13 +343,45 @@ void run(const ConvertOptions& given, const Context& context) {
     print_description(describe(input.file), options.json);
     return;
   }
+  const bool importing = is_idx_name(options.input) || is_array_name(options.input) ||
+                         (options.input != "-" && std::filesystem::is_directory(options.input));
+  if ((!options.labels.empty() || !options.class_names.empty()) && !importing)
+    usage_fail("--labels and --class-names go with an IDX, .npy/.npz or image-folder input");
+  if (importing) {
+    if (!is_h5_name(options.output)) usage_fail("{}: an import writes a gm dataset (.h5, .hdf5 or -)", options.output);
+    if (options.imbalance != 0) usage_fail("--imbalance subsamples a gm dataset file; import first, then subsample");
+    if (options.image_size < 0 || options.image_size > 8192) usage_fail("--size {}: must be 1 to 8192 pixels", options.image_size);
+    if (options.image_size != 0 && !std::filesystem::is_directory(options.input))
+      usage_fail("--size resizes the images of an image folder");
+    Arrays arrays = is_idx_name(options.input)     ? read_idx(options.input, options.labels)
+                    : is_array_name(options.input) ? read_arrays(options.input, options.labels, options.key)
+                                                   : read_image_folder(options.input, static_cast<int>(options.image_size));
+    if (arrays.y.defined() && (arrays.class_names.empty() || !options.class_names.empty()))
+      arrays.class_names = class_names_for(arrays.y, options.class_names);
+    std::vector<std::string> inputs{options.input};
+    if (!options.labels.empty()) inputs.push_back(options.labels);
+    return write_dataset(options.output, context, arrays, inputs);
+  }
   // Read and check the input before anything is created, so a bad input leaves no output.
   const io::Input input = io::open_gm(options.input, {});
+  if (options.imbalance != 0) {
+    if (!is_h5_name(options.output)) usage_fail("{}: --imbalance writes a gm dataset (.h5, .hdf5 or -)", options.output);
+    return write_long_tail(options, context, input);
+  }
+  if (!options.grid.empty() && !ends_with(options.output, ".png")) usage_fail("--grid goes with a .png output");
   if (is_h5_name(options.output)) return copy_gm_file(options, context, input);
   if (const Foreign format = foreign_format(options.output); format != Foreign::none)
     return export_model(options, context, input, format);
-  if (ends_with(options.output, ".png")) return write_scatter(options, input);
-  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5, .safetensors, .pt, .pth and .png", options.output);
+  if (ends_with(options.output, ".npy") || ends_with(options.output, ".npz")) return write_arrays(input, options.output);
+  if (ends_with(options.output, "/")) return write_png_folder(input, options.output);
+  if (ends_with(options.output, ".png")) {
+    const auto shape = input.file.root().dataset("x").shape();
+    if (shape.size() == 4) return write_grid(input, options.output, options.grid);
+    if (!options.grid.empty()) fail("{}: --grid draws images, and /x holds rows of shape {}", options.input, shape_text(shape));
+    return write_scatter(options, input);
+  }
+  usage_fail("{}: unknown output format; gm-convert writes .h5, .hdf5, .safetensors, .pt, .pth, .png, .npy, .npz and "
+             "FOLDER/", options.output);
 }
 
 }  // namespace gm::convert

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "gm/base/error.hpp"
+#include "gm/io/compress.hpp"
 
 namespace gm::io {
 namespace {
@@ -136,12 +137,14 @@ std::map<std::string, std::string> read_zip(const std::string& bytes, const std:
     if (at + 46 + name_size > directory_at + directory_size) fail("{}: zip directory entry {} is malformed", where, i);
     const std::string name = bytes.substr(at + 46, name_size);
     if (flags & 1) fail("{}: zip entry '{}' is encrypted", where, name);
-    if (method != 0 || packed != size) fail("{}: zip entry '{}' is compressed; gm reads stored entries only", where, name);
+    if ((method != 0 && method != 8) || (method == 0 && packed != size))
+      fail("{}: zip entry '{}' uses compression method {}; gm reads stored and deflated entries", where, name, method);
     if (static_cast<std::uint64_t>(local) + 30 > directory_at || get(bytes, local, 4) != kLocalHeader)
       fail("{}: zip entry '{}' has no valid local header", where, name);
     const std::uint64_t data_at = static_cast<std::uint64_t>(local) + 30 + get(bytes, local + 26, 2) + get(bytes, local + 28, 2);
-    if (data_at + size > directory_at) fail("{}: zip entry '{}' runs past its data", where, name);
-    std::string data = bytes.substr(data_at, size);
+    if (data_at + packed > directory_at) fail("{}: zip entry '{}' runs past its data", where, name);
+    std::string data = method == 8 ? inflate_raw(bytes.substr(data_at, packed), size, where + ":" + name)
+                                   : bytes.substr(data_at, size);
     if (crc32(data.data(), data.size()) != crc) fail("{}: zip entry '{}' fails its CRC-32 check", where, name);
     if (!entries.emplace(name, std::move(data)).second) fail("{}: zip entry '{}' appears twice", where, name);
     at += 46 + name_size + extra_size + comment_size;

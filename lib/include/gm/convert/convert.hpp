@@ -24,7 +24,11 @@ struct ConvertOptions {
   bool allow_partial = false;
   bool describe = false;
   bool json = false;  // --describe as JSON
-  std::int64_t image_size = 512;  // --size of a scatter PNG
+  std::int64_t image_size = 0;   // --size: of a scatter PNG (default 512), or of imported images
+  std::string labels;            // --labels: IDX or .npy labels for the imported rows
+  std::string class_names;       // --class-names a,b,c
+  double imbalance = 0;          // --imbalance: long-tail subsampling factor (0: off)
+  std::string grid;              // --grid RxC of an image grid PNG
 
   void register_on(CLI::App& app);
 };

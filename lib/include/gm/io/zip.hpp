@@ -1,5 +1,6 @@
-// The zip container of PyTorch's .pt files: stored (uncompressed) entries, no ZIP64. Reading
-// validates every header against the file's length before trusting it.
+// The zip container of PyTorch's .pt files and NumPy's .npz: stored entries (deflated ones are
+// read too), no ZIP64. Reading validates every header against the file's length before
+// trusting it.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +30,7 @@ class ZipWriter {
   std::vector<Entry> entries_;
 };
 
-// The entries of a zip archive held in memory, by name. Only stored and unencrypted entries;
+// The entries of a zip archive held in memory, by name. Stored or deflated, unencrypted entries;
 // every offset and size is checked, and each entry's CRC-32 is verified.
 std::map<std::string, std::string> read_zip(const std::string& bytes, const std::string& where);
 
