@@ -14,3 +14,5 @@ complete -c gm-sample -l chunk -r -d 'Rows generated and written at a time; boun
 complete -c gm-sample -l sampler -r -d 'Diffusion sampler: euler (= ddim), heun, dpmpp-2m, or ddpm (ancestral), on the Karras schedule (rho=7) for EDM models and on evenly spaced timesteps for DDPM ones; default heun, ddpm for DDPM models, euler on a progressively distilled student\'s grid'
 complete -c gm-sample -l steps -r -d 'Sampler steps; default 18 for EDM diffusion, all timesteps for DDPM, the distilled grid for a progressive student, 1 for a consistency model. Heun takes 2 steps - 1 network evaluations (default: 0)'
 complete -c gm-sample -l raw-weights -d 'Sample with the trained weights instead of their moving average'
+complete -c gm-sample -l class -r -d 'Class-conditional models: draw every row of this class (default: classes drawn as often as they were in the training data) (default: -1)'
+complete -c gm-sample -l guidance -r -d 'Classifier-free guidance weight w (Ho & Salimans 2022): (1 + w) D(x, class) - w D(x); 0 is plain conditional sampling (default: 0)'

@@ -11,6 +11,7 @@
 #include "gm/models/diffusion.hpp"
 #include "gm/models/edm.hpp"
 #include "gm/nn/state.hpp"
+#include "gm/nn/noise_mlp.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -112,8 +113,8 @@ TEST(DiffusionModel, SurvivesTheModelFile) {
   gm::test::TempDir dir;
   torch::manual_seed(0);
   gm::models::DiffusionModel model;
-  model.net = gm::nn::NoiseMlp(gm::nn::NoiseMlpConfig{});
-  model.data_shape = {2};
+  model.net = std::make_shared<gm::nn::NoiseMlpImpl>(gm::nn::NoiseMlpConfig{});
+  model.data.shape = {2};
   model.edm.sigma_data = 2.5;
   gm::io::ModelFile file;
   file.family = "diffusion";

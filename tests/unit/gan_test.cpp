@@ -7,6 +7,7 @@
 #include "gm/base/error.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/models/gan.hpp"
+#include "gm/nn/mlp.hpp"
 #include "gm/nn/state.hpp"
 #include "test_util.hpp"
 
@@ -16,9 +17,9 @@ gm::models::GanConfig small_gan(std::int64_t pack = 1) {
   gm::models::GanConfig c;
   c.latent = 3;
   c.pack = pack;
-  c.data_shape = {2};
-  c.generator = {3, 2, 16, 2, "relu"};
-  c.discriminator = {2 * pack, 1, 16, 2, "leaky_relu"};
+  c.data.shape = {2};
+  c.generator = gm::nn::MlpConfig{3, 2, 16, 2, "relu"}.to_json();
+  c.discriminator = gm::nn::MlpConfig{2 * pack, 1, 16, 2, "leaky_relu"}.to_json();
   return c;
 }
 
@@ -75,7 +76,7 @@ TEST(GanNets, SurviveTheModelFile) {
   auto back = gm::models::gan_from_file(gm::io::read_model(gm::io::open_gm(path, {})), path);
   const auto z = torch::randn({4, 3});
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(torch::equal(nets->generator->forward(z), back->generator->forward(z)));
+  EXPECT_TRUE(torch::equal(nets->generate(z), back->generate(z)));
   file.config["pack"] = 3;  // inconsistent with the discriminator's input
   EXPECT_THROW(gm::models::gan_from_file(file, path), gm::Error);
 }

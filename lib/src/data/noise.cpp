@@ -6,6 +6,16 @@
 
 namespace gm::data {
 
+torch::Tensor categorical_rows(std::uint64_t seed, std::int64_t begin, std::int64_t end,
+                               const std::vector<double>& weights, std::uint32_t stream) {
+  const std::vector<double> cumulative = cumulative_weights(weights);
+  const std::int64_t rows = std::max<std::int64_t>(0, end - begin);
+  torch::Tensor out = torch::empty({rows}, torch::kLong);
+  for (std::int64_t r = 0; r < rows; ++r)
+    out[r] = pick_weighted(cumulative, unit_open(philox_at(seed, static_cast<std::uint64_t>(begin + r), stream)[0]));
+  return out;
+}
+
 torch::Tensor normal_rows(std::uint64_t seed, std::int64_t begin, std::int64_t end,
                           const std::vector<std::int64_t>& row_shape, std::uint32_t stream) {
   std::int64_t per_row = 1;

@@ -69,19 +69,14 @@ ToySpec ToySpec::from_json(const nlohmann::json& j, const std::string& where) {
 ToyRows toy_rows(const ToySpec& spec, std::uint64_t seed, std::int64_t begin, std::int64_t end,
                  std::uint32_t stream) {
   const std::int64_t n = std::max<std::int64_t>(0, end - begin);
-  std::vector<double> cumulative(spec.weights.size());
-  double running = 0;
-  for (size_t m = 0; m < spec.weights.size(); ++m) cumulative[m] = running += spec.weights[m];
+  const std::vector<double> cumulative = cumulative_weights(spec.weights);
   torch::Tensor x = torch::empty({n, 2}, torch::kFloat);
   torch::Tensor y = torch::empty({n}, torch::kLong);
   float* xs = x.data_ptr<float>();
   std::int64_t* ys = y.data_ptr<std::int64_t>();
   for (std::int64_t r = 0; r < n; ++r) {
     const PhiloxBlock bits = philox_at(seed, static_cast<std::uint64_t>(begin + r), stream);
-    const double pick = unit_open(bits[0]) * running;
-    const auto mode = std::min<size_t>(
-        static_cast<size_t>(std::lower_bound(cumulative.begin(), cumulative.end(), pick) - cumulative.begin()),
-        cumulative.size() - 1);
+    const auto mode = static_cast<size_t>(pick_weighted(cumulative, unit_open(bits[0])));
     // Box-Muller: two independent normals from two uniforms.
     const double radius = std::sqrt(-2.0 * std::log(unit_open(bits[1])));
     const double angle = 2.0 * M_PI * unit_open(bits[2]);

@@ -32,7 +32,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   if (options.huber_c < 0) usage_fail("--huber-c {}: must be zero or positive", options.huber_c);
   const TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "consistency");
   const models::DiffusionModel& teacher = run.teacher;
-  const train::VectorData& data = run.data;
+  const train::TrainingData& data = run.data;
 
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
@@ -40,7 +40,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   models::DiffusionModel student = run.copy(context), target = run.copy(context);
   student.net->train();
   const models::EdmConfig& edm = teacher.edm;
-  const double huber_c = options.huber_c > 0 ? options.huber_c : 0.00054 * std::sqrt(static_cast<double>(data.x.size(1)));
+  const double huber_c = options.huber_c > 0 ? options.huber_c : 0.00054 * std::sqrt(static_cast<double>(data.x[0].numel()));
   // Ascending grid t_1 = sigma_min < ... < t_N = sigma_max.
   std::vector<double> grid = models::karras_sigmas(options.grid, edm);
   grid.pop_back();
@@ -57,21 +57,23 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   train::track_network(state, "", parameters, adam, &ema);
   target_parameters.track(state, "target");
   train::track_data(state, batches, generator);
-  const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw(), target_raw = target.raw();
 
   const auto step = [&]() -> std::map<std::string, double> {
     const torch::Tensor y = batches.next();
+    const torch::Tensor labels = run.labels(batches, generator);
+    const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels), target_raw = target.raw(labels);
+    const auto row = [&y](const torch::Tensor& t) { return models::per_row(t, y); };
     const torch::Tensor n = torch::randint(0, options.grid - 1, {y.size(0)}, generator, torch::kLong).to(y.device());
     const torch::Tensor t_hi = ts.index_select(0, n + 1), t_lo = ts.index_select(0, n);
-    const torch::Tensor x_hi = y + t_hi.view({-1, 1}) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
+    const torch::Tensor x_hi = y + row(t_hi) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
     torch::Tensor target_value;
     {
       torch::NoGradGuard no_grad;
       // One Heun step of the teacher's probability-flow ODE from t_{n+1} down to t_n.
-      const torch::Tensor h = (t_lo - t_hi).view({-1, 1});
-      const torch::Tensor slope = (x_hi - models::edm_denoise(teacher_raw, x_hi, t_hi, edm)) / t_hi.view({-1, 1});
+      const torch::Tensor h = row(t_lo - t_hi);
+      const torch::Tensor slope = (x_hi - models::edm_denoise(teacher_raw, x_hi, t_hi, edm)) / row(t_hi);
       const torch::Tensor euler = x_hi + h * slope;
-      const torch::Tensor slope_lo = (euler - models::edm_denoise(teacher_raw, euler, t_lo, edm)) / t_lo.view({-1, 1});
+      const torch::Tensor slope_lo = (euler - models::edm_denoise(teacher_raw, euler, t_lo, edm)) / row(t_lo);
       const torch::Tensor x_lo = x_hi + h * 0.5 * (slope + slope_lo);
       target_value = models::consistency_function(target_raw, x_lo, t_lo, edm);
     }

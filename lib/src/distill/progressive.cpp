@@ -47,7 +47,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
   TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "progressive");
   models::DiffusionModel& teacher = run.teacher;
-  const train::VectorData& data = run.data;
+  const train::TrainingData& data = run.data;
   if (!teacher.grid.empty()) fail("{}: is already a progressive student; distill the original teacher", options.teacher);
   const auto grids = progressive_grids(options.from_steps, options.to_steps, teacher.edm.sigma_min,
                                        teacher.edm.sigma_max, teacher.edm.rho);
@@ -94,7 +94,6 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     train::FlatParameters parameters(*student.net);
     train::WeightAverage ema(parameters, options.ema_decay);
     train::Adam adam(parameters, {options.learning_rate});
-    const models::RawNet teacher_raw = teacher.raw(), student_raw = student.raw();
     const torch::Tensor fine_t = torch::tensor(fine, torch::kFloat).to(context.device);
     const auto coarse_count = static_cast<std::int64_t>(coarse.size()) - 1;
     log::info("round {}/{}: {} -> {} steps, {} optimiser steps", round + 1, rounds, fine.size() - 1, coarse_count,
@@ -102,11 +101,13 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
 
     const auto step = [&]() -> std::map<std::string, double> {
       const torch::Tensor y = batches.next();
+      const torch::Tensor labels = run.labels(batches, generator);
+      const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels);
       // A student step i spans teacher steps 2i and 2i + 1.
       const torch::Tensor i = torch::randint(0, coarse_count, {y.size(0)}, generator, torch::kLong).to(y.device());
       const torch::Tensor s0 = fine_t.index_select(0, 2 * i), s1 = fine_t.index_select(0, 2 * i + 1),
                           s2 = fine_t.index_select(0, 2 * i + 2);
-      const auto col = [](const torch::Tensor& t) { return t.view({-1, 1}); };
+      const auto col = [&y](const torch::Tensor& t) { return models::per_row(t, y); };
       const torch::Tensor x = y + col(s0) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
       torch::Tensor target;
       {
@@ -122,7 +123,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       }
       adam.zero_grad();
       // The teacher's loss weighting 1 / c_out^2 (EDM's lambda for an EDM teacher).
-      const torch::Tensor weight = models::edm_scalings(s0, edm).c_out.pow(-2).view({-1, 1});
+      const torch::Tensor weight = col(models::edm_scalings(s0, edm).c_out.pow(-2));
       const torch::Tensor loss = (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean();
       loss.backward();
       adam.step();

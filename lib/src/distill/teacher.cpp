@@ -1,6 +1,7 @@
 #include "gm/distill/teacher.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/base/shape.hpp"
 
 namespace gm::distill {
 
@@ -10,6 +11,13 @@ models::DiffusionModel TeacherRun::copy(const Context& context) const {
   return model;
 }
 
+torch::Tensor TeacherRun::labels(const train::ShuffledBatches& batches, at::Generator& generator) const {
+  if (!data.y.defined()) return {};
+  train::ConditioningOptions dropout;
+  dropout.label_dropout = label_dropout;
+  return dropout.drop(data.y.index_select(0, batches.last_rows()), data.info.classes(), generator);
+}
+
 nlohmann::json TeacherRun::reference() const { return {{"path", input.path}, {"sha256", input.record["sha256"]}}; }
 
 TeacherRun load_teacher(const std::string& teacher_path, const std::string& data_path, const Context& context,
@@ -17,13 +25,18 @@ TeacherRun load_teacher(const std::string& teacher_path, const std::string& data
   io::Input input = io::open_gm(teacher_path, {io::Kind::model});
   io::ModelFile file = io::read_model(input);
   models::DiffusionModel teacher = models::DiffusionModel::from_file(file, teacher_path, true);
-  train::VectorData data = train::load_vectors(data_path, context, method);
-  if (std::vector<std::int64_t>{data.x.size(1)} != teacher.data_shape)
-    fail("{}: rows have {} dims, the teacher {} models {}", data_path, data.x.size(1), teacher_path,
-         teacher.data_shape.at(0));
+  train::TrainingData data = train::load_training_data(data_path, context, method, teacher.data.is_image(),
+                                                      teacher.data.classes() > 0 ? "yes" : "no");
+  if (data.info.shape != teacher.data.shape || data.info.image_range != teacher.data.image_range)
+    fail("{}: rows of shape {} do not match those the teacher {} models, {}", data_path, shape_text(data.info.shape),
+         teacher_path, shape_text(teacher.data.shape));
+  if (data.info.classes() != teacher.data.classes())
+    fail("{}: has {} classes, the teacher {} was trained on {}", data_path, data.info.classes(), teacher_path,
+         teacher.data.classes());
   teacher.net->to(context.device);
   teacher.net->eval();
-  return {std::move(input), std::move(file), std::move(teacher), std::move(data)};
+  const double label_dropout = file.config.value("label_dropout", 0.0);
+  return {std::move(input), std::move(file), std::move(teacher), std::move(data), label_dropout};
 }
 
 }  // namespace gm::distill

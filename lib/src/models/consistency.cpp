@@ -13,16 +13,15 @@ torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, co
   const torch::Tensor c_skip = sd * sd / (shifted * shifted + sd * sd);
   const torch::Tensor c_out = sd * shifted / (sigma * sigma + sd * sd).sqrt();
   const EdmScalings s = edm_scalings(sigma, config);
-  std::vector<std::int64_t> shape(static_cast<size_t>(x.dim()), 1);
-  shape[0] = -1;
-  torch::Tensor output = net(s.c_in.view(shape) * x, s.c_noise);
+  const auto row = [&x](const torch::Tensor& t) { return per_row(t, x); };
+  torch::Tensor output = net(row(s.c_in) * x, s.c_noise);
   // A DDPM teacher's network predicts eps or v; re-expressed as the EDM-preconditioned output
   // F = (D - c_skip x) / c_out, the student starts from its teacher whatever the parametrisation.
   if (config.is_ddpm()) {
     const EdmScalings e = edm_scalings(sigma, EdmConfig{"edm", sd});
-    output = ((s.c_skip - e.c_skip).view(shape) * x + s.c_out.view(shape) * output) / e.c_out.view(shape);
+    output = (row(s.c_skip - e.c_skip) * x + row(s.c_out) * output) / row(e.c_out);
   }
-  return c_skip.view(shape) * x + c_out.view(shape) * output;
+  return row(c_skip) * x + row(c_out) * output;
 }
 
 torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c) {

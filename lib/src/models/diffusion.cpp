@@ -5,13 +5,23 @@
 
 namespace gm::models {
 
-RawNet DiffusionModel::raw() const {
-  nn::NoiseMlp module = net;
-  return [module](const torch::Tensor& x, const torch::Tensor& c_noise) mutable { return module->forward(x, c_noise); };
+RawNet DiffusionModel::raw(const torch::Tensor& labels, double guidance) const {
+  const nn::Denoiser module = net;
+  if (guidance == 0 || module->classes() == 0)
+    return [module, labels](const torch::Tensor& x, const torch::Tensor& c_noise) {
+      return module->forward(x, c_noise, labels);
+    };
+  return [module, labels, guidance](const torch::Tensor& x, const torch::Tensor& c_noise) {
+    const std::int64_t n = x.size(0);
+    const torch::Tensor conditional = nn::labels_or_null(labels, n, module->classes(), x.device());
+    const torch::Tensor both = module->forward(torch::cat({x, x}), torch::cat({c_noise, c_noise}),
+                                               torch::cat({conditional, torch::full_like(conditional, module->classes())}));
+    return (1 + guidance) * both.slice(0, 0, n) - guidance * both.slice(0, n);
+  };
 }
 
-Denoiser DiffusionModel::denoiser() const {
-  const RawNet f = raw();
+Denoiser DiffusionModel::denoiser(const torch::Tensor& labels, double guidance) const {
+  const RawNet f = raw(labels, guidance);
   const EdmConfig config = edm;
   return [f, config](const torch::Tensor& x, double sigma) {
     return edm_denoise(f, x, torch::full({x.size(0)}, sigma, x.options()), config);
@@ -19,10 +29,8 @@ Denoiser DiffusionModel::denoiser() const {
 }
 
 nlohmann::json DiffusionModel::config() const {
-  nlohmann::json config = {{"network", net->config().to_json()},
-                           {"parametrisation", edm.parametrisation},
-                           {"edm", edm.to_json()},
-                           {"data_shape", data_shape}};
+  nlohmann::json config = {{"network", net->config_json()}, {"parametrisation", edm.parametrisation}, {"edm", edm.to_json()}};
+  data.write(config);
   if (!grid.empty()) config["grid"] = grid;
   return config;
 }
@@ -34,8 +42,10 @@ DiffusionModel DiffusionModel::from_file(const io::ModelFile& file, const std::s
   try {
     const auto& config = file.config;
     model.edm = EdmConfig::from_json(config.at("edm"), config.at("parametrisation").get<std::string>());
-    model.data_shape = config.at("data_shape").get<std::vector<std::int64_t>>();
-    model.net = nn::NoiseMlp(nn::NoiseMlpConfig::from_json(config.at("network")));
+    model.data = DataInfo::read(config);
+    model.net = nn::make_denoiser(config.at("network"));
+    if (model.net->classes() != model.data.classes())
+      fail("the network has {} classes, the data {}", model.net->classes(), model.data.classes());
     if (config.contains("grid")) {
       model.grid = config.at("grid").get<std::vector<double>>();
       bool valid = model.grid.size() >= 2 && model.grid.back() == 0.0;

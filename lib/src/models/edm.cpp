@@ -93,26 +93,22 @@ EdmScalings edm_scalings(const torch::Tensor& sigma, const EdmConfig& config) {
   return {sd * sd / s2, -sigma * sd / s2.sqrt(), c_in, c_noise};
 }
 
-namespace {
-
-torch::Tensor as_column(const torch::Tensor& t, const torch::Tensor& like) {
+torch::Tensor per_row(const torch::Tensor& t, const torch::Tensor& like) {
   std::vector<std::int64_t> shape(static_cast<size_t>(like.dim()), 1);
   shape[0] = -1;
   return t.view(shape);
 }
 
-}  // namespace
-
 torch::Tensor edm_denoise(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
                           const EdmConfig& config) {
   const EdmScalings s = edm_scalings(sigma, config);
-  return as_column(s.c_skip, x) * x + as_column(s.c_out, x) * net(as_column(s.c_in, x) * x, s.c_noise);
+  return per_row(s.c_skip, x) * x + per_row(s.c_out, x) * net(per_row(s.c_in, x) * x, s.c_noise);
 }
 
 namespace {
 
 torch::Tensor target_of(const torch::Tensor& y, const torch::Tensor& x, const EdmScalings& s) {
-  return (y - as_column(s.c_skip, x) * x) / as_column(s.c_out, x);
+  return (y - per_row(s.c_skip, x) * x) / per_row(s.c_out, x);
 }
 
 }  // namespace
@@ -132,9 +128,9 @@ torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Gener
 
 torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& y, const EdmConfig& config, at::Generator& generator) {
   const torch::Tensor sigma = training_sigmas(y.size(0), config, generator, y.options());
-  const torch::Tensor x = y + as_column(sigma, y) * torch::randn(y.sizes(), generator, y.options());
+  const torch::Tensor x = y + per_row(sigma, y) * torch::randn(y.sizes(), generator, y.options());
   const EdmScalings s = edm_scalings(sigma, config);
-  return (net(as_column(s.c_in, x) * x, s.c_noise) - target_of(y, x, s)).pow(2).mean();
+  return (net(per_row(s.c_in, x) * x, s.c_noise) - target_of(y, x, s)).pow(2).mean();
 }
 
 std::vector<double> karras_sigmas(int steps, const EdmConfig& config) {

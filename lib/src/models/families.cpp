@@ -2,6 +2,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/models/diffusion.hpp"
+#include "gm/models/classifier.hpp"
 #include "gm/models/gan.hpp"
 
 namespace gm::models {
@@ -12,8 +13,11 @@ void check_model_file(const io::ModelFile& file, const std::string& where) {
     DiffusionModel::from_file(file, where, true, file.family);
   else if (file.family == "gan")
     gan_from_file(file, where);
+  else if (file.family == "classifier")
+    classifier_from_file(file, where);
   else
-    fail("{}: model family '{}' is not one this build knows (diffusion, consistency, gan)", where, file.family);
+    fail("{}: model family '{}' is not one this build knows (diffusion, consistency, gan, classifier)", where,
+         file.family);
 }
 
 }  // namespace gm::models

@@ -1,18 +1,17 @@
 #include "gm/models/gan.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/nn/dcgan.hpp"
+#include "gm/nn/mlp.hpp"
 #include "gm/nn/state.hpp"
 
 namespace gm::models {
 
 nlohmann::json GanConfig::to_json() const {
-  return {{"latent", latent},
-          {"loss", loss},
-          {"r1", r1},
-          {"pack", pack},
-          {"data_shape", data_shape},
-          {"generator", generator.to_json()},
-          {"discriminator", discriminator.to_json()}};
+  nlohmann::json j = {{"latent", latent}, {"loss", loss},           {"r1", r1},
+                      {"pack", pack},     {"generator", generator}, {"discriminator", discriminator}};
+  data.write(j);
+  return j;
 }
 
 GanConfig GanConfig::from_json(const nlohmann::json& j) {
@@ -21,23 +20,45 @@ GanConfig GanConfig::from_json(const nlohmann::json& j) {
   c.loss = j.at("loss").get<std::string>();
   c.r1 = j.at("r1").get<double>();
   c.pack = j.at("pack").get<std::int64_t>();
-  c.data_shape = j.at("data_shape").get<std::vector<std::int64_t>>();
-  c.generator = nn::MlpConfig::from_json(j.at("generator"));
-  c.discriminator = nn::MlpConfig::from_json(j.at("discriminator"));
+  c.data = DataInfo::read(j);
+  c.generator = j.at("generator");
+  c.discriminator = j.at("discriminator");
   if (c.loss != "ns" && c.loss != "hinge") fail("GAN loss '{}' is neither ns nor hinge", c.loss);
-  if (c.pack < 1 || c.latent != c.generator.in || c.discriminator.in != c.generator.out * c.pack)
-    fail("GAN config is inconsistent: {}", j.dump());
+  std::int64_t elements = 1;
+  for (std::int64_t d : c.data.shape) elements *= d;
+  const std::string type = c.generator.value("type", std::string());
+  bool consistent = c.pack >= 1 && c.pack <= 64 && c.discriminator.is_object();
+  if (consistent && type == "mlp") {
+    const nn::MlpConfig g = nn::MlpConfig::from_json(c.generator), d = nn::MlpConfig::from_json(c.discriminator);
+    consistent = c.latent == g.in && g.out == elements && d.in == elements * c.pack && d.out == 1 && c.data.classes() == 0;
+  } else if (consistent && type == "dcgan_generator") {
+    const nn::DcganConfig g = nn::DcganConfig::from_json(c.generator), d = nn::DcganConfig::from_json(c.discriminator);
+    consistent = c.data.is_image() && c.latent == g.latent && g.channels == c.data.shape[0] &&
+                 g.resolution == c.data.shape[1] && c.data.shape[1] == c.data.shape[2] && d.channels == g.channels * c.pack &&
+                 d.resolution == g.resolution && g.classes == c.data.classes() && d.classes == g.classes &&
+                 (c.pack == 1 || g.classes == 0);
+  } else {
+    consistent = false;
+  }
+  if (!consistent) fail("GAN config is inconsistent: {}", j.dump());
   return c;
 }
 
 GanNetsImpl::GanNetsImpl(const GanConfig& config) : config_(config) {
-  generator = register_module("generator", nn::Mlp(config.generator));
-  discriminator = register_module("discriminator", nn::Mlp(config.discriminator));
+  generator = register_module("generator", nn::make_labelled_net(config.generator));
+  discriminator = register_module("discriminator", nn::make_labelled_net(config.discriminator));
 }
 
-torch::Tensor GanNetsImpl::judge(const torch::Tensor& x) {
+torch::Tensor GanNetsImpl::judge(const torch::Tensor& x, const torch::Tensor& labels) {
   if (x.size(0) % config_.pack != 0) fail("a batch of {} rows does not pack by {}", x.size(0), config_.pack);
-  return discriminator->forward(x.reshape({x.size(0) / config_.pack, -1})).view({-1});
+  // Packed images stack along the channels; packed vectors side by side.
+  const torch::Tensor packed = x.dim() == 4 ? x.reshape({x.size(0) / config_.pack, -1, x.size(2), x.size(3)})
+                                            : x.reshape({x.size(0) / config_.pack, -1});
+  return discriminator->forward(packed, labels).view({-1});
+}
+
+torch::Tensor GanNetsImpl::generate(const torch::Tensor& z, const torch::Tensor& labels) {
+  return generator->forward(z, labels);
 }
 
 torch::Tensor discriminator_loss(const torch::Tensor& real_logits, const torch::Tensor& fake_logits,
@@ -51,9 +72,9 @@ torch::Tensor generator_loss(const torch::Tensor& fake_logits, const std::string
   return torch::softplus(-fake_logits).mean();  // non-saturating: -log sigmoid(D(G(z)))
 }
 
-torch::Tensor r1_penalty(GanNetsImpl& nets, const torch::Tensor& real, double gamma) {
+torch::Tensor r1_penalty(GanNetsImpl& nets, const torch::Tensor& real, double gamma, const torch::Tensor& labels) {
   const torch::Tensor x = real.detach().requires_grad_(true);
-  const torch::Tensor logits = nets.judge(x);
+  const torch::Tensor logits = nets.judge(x, labels);
   const torch::Tensor grad = torch::autograd::grad({logits.sum()}, {x}, {}, /*retain_graph=*/true,
                                                    /*create_graph=*/true)[0];
   // Packed rows share one logit; the squared gradient norm is taken per packed sample.

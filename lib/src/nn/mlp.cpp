@@ -33,7 +33,8 @@ MlpImpl::MlpImpl(const MlpConfig& config) : config_(config) {
   layers_->push_back(torch::nn::Linear(width, config.out));
 }
 
-torch::Tensor MlpImpl::forward(torch::Tensor x) {
+torch::Tensor MlpImpl::forward(const torch::Tensor& input, const torch::Tensor&) {
+  torch::Tensor x = input;
   const size_t last = layers_->size() - 1;
   for (size_t i = 0; i < layers_->size(); ++i) {
     x = layers_[i]->as<torch::nn::Linear>()->forward(x);

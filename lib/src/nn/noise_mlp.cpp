@@ -1,14 +1,14 @@
 #include "gm/nn/noise_mlp.hpp"
 
-#include <cmath>
-
 #include "gm/base/error.hpp"
 
 namespace gm::nn {
 
 nlohmann::json NoiseMlpConfig::to_json() const {
-  return {{"type", "noise_mlp"}, {"dim", dim},         {"hidden", hidden},
-          {"depth", depth},      {"fourier", fourier}, {"fourier_scale", fourier_scale}};
+  nlohmann::json j = {{"type", "noise_mlp"}, {"dim", dim},         {"hidden", hidden},
+                      {"depth", depth},      {"fourier", fourier}, {"fourier_scale", fourier_scale}};
+  if (classes > 0) j["classes"] = classes;
+  return j;
 }
 
 NoiseMlpConfig NoiseMlpConfig::from_json(const nlohmann::json& j) {
@@ -20,26 +20,28 @@ NoiseMlpConfig NoiseMlpConfig::from_json(const nlohmann::json& j) {
   c.depth = j.at("depth").get<std::int64_t>();
   c.fourier = j.at("fourier").get<std::int64_t>();
   c.fourier_scale = j.at("fourier_scale").get<double>();
-  if (c.dim < 1 || c.hidden < 1 || c.depth < 0 || c.fourier < 1 || c.dim > (1 << 20) || c.hidden > (1 << 16) ||
+  c.classes = j.value("classes", std::int64_t{0});
+  if (c.classes < 0 || c.classes > (1 << 20) || c.dim < 1 || c.hidden < 1 || c.depth < 0 || c.fourier < 1 || c.dim > (1 << 20) || c.hidden > (1 << 16) ||
       c.depth > 64 || c.fourier > (1 << 12))
     fail("network config out of range: {}", j.dump());
   return c;
 }
 
 NoiseMlpImpl::NoiseMlpImpl(const NoiseMlpConfig& config) : config_(config) {
-  frequencies_ = register_buffer("frequencies", torch::randn({config.fourier}) * config.fourier_scale);
+  frequencies_ = register_buffer("frequencies", fourier_frequencies(config.fourier, config.fourier_scale));
   input_ = register_module("input", torch::nn::Linear(config.dim, config.hidden));
   embed_ = register_module("embed", torch::nn::Linear(2 * config.fourier, config.hidden));
   embed_out_ = register_module("embed_out", torch::nn::Linear(config.hidden, config.hidden));
   hidden_ = register_module("hidden", torch::nn::ModuleList());
   for (std::int64_t i = 0; i < config.depth; ++i) hidden_->push_back(torch::nn::Linear(config.hidden, config.hidden));
   output_ = register_module("output", torch::nn::Linear(config.hidden, config.dim));
+  // One extra row: the "no label" token of classifier-free guidance.
+  if (config.classes > 0) class_embed_ = register_module("class_embed", torch::nn::Embedding(config.classes + 1, config.hidden));
 }
 
-torch::Tensor NoiseMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& noise) {
-  const torch::Tensor phase = (2 * M_PI) * noise.view({-1, 1}) * frequencies_.view({1, -1});
-  const torch::Tensor features = torch::cat({phase.cos(), phase.sin()}, 1);
-  const torch::Tensor embedding = embed_out_(torch::silu(embed_(features)));
+torch::Tensor NoiseMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) {
+  torch::Tensor embedding = embed_out_(torch::silu(embed_(fourier_features(noise, frequencies_))));
+  if (class_embed_) embedding = embedding + class_embed_(labels_or_null(labels, x.size(0), config_.classes, x.device()));
   torch::Tensor h = input_(x) + embedding;
   for (const auto& layer : *hidden_) h = layer->as<torch::nn::Linear>()->forward(torch::silu(h));
   return output_(torch::silu(h));

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <optional>
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
@@ -39,6 +41,14 @@ void SampleOptions::register_on(CLI::App& app) {
                  "Sampler steps; default 18 for EDM diffusion, all timesteps for DDPM, the distilled grid for a "
                  "progressive student, 1 for a consistency model. Heun takes 2 steps - 1 network evaluations");
   app.add_flag("--raw-weights", raw_weights, "Sample with the trained weights instead of their moving average");
+  app.add_option("--class", klass,
+                 "Class-conditional models: draw every row of this class (default: classes drawn as often as they "
+                 "were in the training data)")
+      ->type_name("C");
+  app.add_option("--guidance", guidance,
+                 "Classifier-free guidance weight w (Ho & Salimans 2022): (1 + w) D(x, class) - w D(x); 0 is plain "
+                 "conditional sampling")
+      ->capture_default_str();
 }
 
 namespace {
@@ -80,9 +90,13 @@ void write_toy(const SampleOptions& options, const Context& context, const cli::
 struct ModelSampler {
   std::string family, sampler;
   int steps = 1;
-  std::vector<std::int64_t> data_shape, noise_shape;
-  // Noise rows [first_row, first_row + z.size(0)) of the run -> samples.
-  std::function<models::SampleResult(const torch::Tensor& z, std::int64_t first_row)> generate;
+  models::DataInfo data;
+  std::vector<std::int64_t> noise_shape;
+  bool guided = false;  // supports classifier-free guidance
+  // Noise rows [first_row, first_row + z.size(0)) of the run and their labels (undefined for an
+  // unconditional model) -> samples, in the model's units.
+  std::function<models::SampleResult(const torch::Tensor& z, const torch::Tensor& labels, std::int64_t first_row)>
+      generate;
 };
 
 // Fresh noise for step k >= 1 of a stochastic sampler: per-row streams of their own, so shards
@@ -100,7 +114,6 @@ models::StepNoise step_noise(const Context& context, std::int64_t first_row, std
 ModelSampler diffusion_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
   models::DiffusionModel model = models::DiffusionModel::from_file(file, options.source, !options.raw_weights);
   model.net->to(context.device);
-  const models::Denoiser denoise = model.denoiser();
   std::vector<double> sigmas;
   const std::string fallback = !model.grid.empty() ? "euler" : model.edm.is_ddpm() ? "ddpm" : "heun";
   const std::string sampler = options.sampler.empty() ? fallback : options.sampler;
@@ -119,20 +132,22 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
     const int fallback_steps = model.edm.is_ddpm() ? static_cast<int>(model.edm.timesteps) : 18;
     sigmas = models::sampling_sigmas(options.steps == 0 ? fallback_steps : options.steps, model.edm);
   }
-  const std::vector<std::int64_t> shape = model.data_shape;
-  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, shape, shape,
-          [denoise, sigmas, sampler, shape, context](const torch::Tensor& z, std::int64_t first_row) {
-            return models::edm_sample(denoise, z, sigmas, sampler, step_noise(context, first_row, z.size(0), shape));
+  const std::vector<std::int64_t> shape = model.data.shape;
+  const double guidance = options.guidance;
+  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, model.data, shape, true,
+          [model, sigmas, sampler, shape, context, guidance](const torch::Tensor& z, const torch::Tensor& labels,
+                                                             std::int64_t first_row) {
+            return models::edm_sample(model.denoiser(labels, guidance), z, sigmas, sampler,
+                                      step_noise(context, first_row, z.size(0), shape));
           }};
 }
 
 ModelSampler gan_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
   models::GanNets nets = models::gan_from_file(file, options.source);
   nets->to(context.device);
-  nn::Mlp generator = nets->generator;
-  return {"gan", "generator", 1, nets->config().data_shape, {nets->config().latent},
-          [generator](const torch::Tensor& z, std::int64_t) mutable {
-            return models::SampleResult{generator->forward(z), 1};
+  return {"gan", "generator", 1, nets->config().data, {nets->config().latent}, false,
+          [nets](const torch::Tensor& z, const torch::Tensor& labels, std::int64_t) mutable {
+            return models::SampleResult{nets->generate(z, labels), 1};
           }};
 }
 
@@ -151,17 +166,19 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
   models::DiffusionModel model =
       models::DiffusionModel::from_file(file, options.source, !options.raw_weights, "consistency");
   model.net->to(context.device);
-  const models::RawNet raw = model.raw();
   const models::EdmConfig edm = model.edm;
   const int steps = options.steps == 0 ? 1 : options.steps;
   const int grid = model_grid_points(file, options.source);
   const std::vector<double> sigmas = models::consistency_sigmas(steps, edm, grid);
-  const std::vector<std::int64_t> shape = model.data_shape;
-  const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
-    return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
-  };
-  return {"consistency", "multistep", steps, shape, shape,
-          [f, sigmas, edm, shape, context](const torch::Tensor& z, std::int64_t first_row) {
+  const std::vector<std::int64_t> shape = model.data.shape;
+  const double guidance = options.guidance;
+  return {"consistency", "multistep", steps, model.data, shape, true,
+          [model, sigmas, edm, shape, context, guidance](const torch::Tensor& z, const torch::Tensor& labels,
+                                                         std::int64_t first_row) {
+            const models::RawNet raw = model.raw(labels, guidance);
+            const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
+              return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
+            };
             return models::consistency_sample(f, z, sigmas, edm.sigma_min,
                                               step_noise(context, first_row, z.size(0), shape));
           }};
@@ -173,8 +190,15 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   io::H5Output out(options.output, {options.source});
   const h5::Group root = out.root();
   io::stamp(root, io::Kind::samples, context, {input.record});
-  const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, model.data_shape, end - begin);
+  const models::DataInfo& info = model.data;
+  const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, info.shape, end - begin);
+  if (info.image_range) x.set_attr("range", std::vector<double>{info.image_range->at(0), info.image_range->at(1)});
   const h5::Dataset z = io::create_rows(root, "z", torch::kFloat, model.noise_shape, end - begin);
+  std::optional<h5::Dataset> y;
+  if (info.classes() > 0) {
+    y = io::create_rows(root, "y", torch::kLong, {}, end - begin);
+    y->set_attr("class_names", info.class_names);
+  }
   Progress progress("sampling " + options.source, end - begin);
   torch::NoGradGuard no_grad;
   int nfe = 0;
@@ -182,13 +206,19 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   for (std::int64_t at = begin; at < end; at += options.chunk) {
     const std::int64_t stop = std::min(end, at + options.chunk);
     const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.noise_shape);
+    torch::Tensor labels;
+    if (info.classes() > 0)
+      labels = options.klass >= 0 ? torch::full({stop - at}, options.klass, torch::kLong)
+                                  : data::categorical_rows(context.seed, at, stop, info.class_prior, data::kLabelStream);
     const auto start = std::chrono::steady_clock::now();
-    const models::SampleResult result = model.generate(noise.to(context.device), at);
-    const torch::Tensor rows = result.x.to(torch::kCPU);
+    const models::SampleResult result =
+        model.generate(noise.to(context.device), labels.defined() ? labels.to(context.device) : labels, at);
+    const torch::Tensor rows = info.from_model(result.x).to(torch::kCPU);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nfe = result.nfe;
     x.append(rows);
     z.append(noise);
+    if (y) y->append(labels);
     progress.update(stop - begin);
   }
   progress.finish();
@@ -198,7 +228,8 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   root.set_attr("steps", static_cast<std::int64_t>(model.steps));
   root.set_attr("nfe", static_cast<std::int64_t>(nfe));
   root.set_attr("seed", static_cast<std::int64_t>(context.seed));
-  root.set_attr("guidance", 0.0);
+  root.set_attr("guidance", options.guidance);
+  if (info.classes() > 0) root.set_attr("class", options.klass);
   root.set_attr("shard", options.shard);
   root.set_attr("first_row", begin);
   root.set_attr("seconds", seconds);
@@ -222,6 +253,15 @@ void run(const SampleOptions& options, const Context& context) {
   else if (file.family == "gan") sampler = gan_sampler(options, context, file);
   else if (file.family == "consistency") sampler = consistency_sampler(options, context, file);
   else fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, file.family);
+  const std::int64_t classes = sampler.data.classes();
+  if (options.klass >= 0 && classes == 0) usage_fail("--class {}: {} is not class-conditional", options.klass, options.source);
+  if (options.klass >= classes && classes > 0)
+    usage_fail("--class {}: {} has classes 0 to {}", options.klass, options.source, classes - 1);
+  if (options.klass < -1) usage_fail("--class {}: must be a class number", options.klass);
+  if (!std::isfinite(options.guidance)) usage_fail("--guidance {}: must be a number", options.guidance);
+  if (options.guidance != 0 && (classes == 0 || !sampler.guided))
+    usage_fail("--guidance needs a class-conditional diffusion or consistency model; {} is a{} {} model", options.source,
+               classes == 0 ? "n unconditional" : "", file.family);
   write_model_samples(options, context, shard, model, sampler);
 }
 

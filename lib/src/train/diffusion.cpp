@@ -5,6 +5,8 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
+#include "gm/base/shape.hpp"
+#include "gm/nn/noise_mlp.hpp"
 #include "gm/io/model_file.hpp"
 #include "gm/models/diffusion.hpp"
 
@@ -18,8 +20,12 @@ void DiffusionTrainOptions::register_on(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
   app.add_option("--ema", ema_decay, "Decay of the exponential moving average of the weights")->capture_default_str();
-  app.add_option("--hidden", hidden, "Width of the MLP's hidden layers")->capture_default_str();
-  app.add_option("--depth", depth, "Hidden layers of the MLP after the input layer")->capture_default_str();
+  app.add_option("--arch", arch, "Network: mlp (vectors), unet (images), or auto: whichever fits the data")
+      ->capture_default_str();
+  app.add_option("--hidden", hidden, "MLP: width of the hidden layers")->capture_default_str();
+  app.add_option("--depth", depth, "MLP: hidden layers after the input layer")->capture_default_str();
+  unet.register_on(app);
+  conditioning.register_on(app);
 }
 
 void train_diffusion(const DiffusionTrainOptions& options, const Context& context) {
@@ -28,7 +34,13 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     usage_fail("--parametrisation {}: expected edm, eps or v", options.parametrisation);
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
   if (options.hidden < 1 || options.depth < 0) usage_fail("--hidden and --depth must be positive");
-  const VectorData data = load_vectors(options.loop.data, context, "diffusion");
+  if (options.arch != "auto" && options.arch != "mlp" && options.arch != "unet")
+    usage_fail("--arch {}: expected mlp, unet or auto", options.arch);
+  options.conditioning.check();
+  TrainingData data = load_training_data(options.loop.data, context, "diffusion", options.arch != "mlp",
+                                         options.conditioning.conditional);
+  const bool images = data.info.is_image();
+  if (options.arch == "unet" && !images) fail("{}: --arch unet needs images [N, C, H, W]", options.loop.data);
 
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
@@ -36,20 +48,25 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   const double sigma_data = data.x.std().item<double>();  // EDM: the data's standard deviation
   model.edm = options.parametrisation == "edm" ? models::EdmConfig{"edm", sigma_data}
                                                : models::EdmConfig::ddpm(options.parametrisation, sigma_data);
-  model.data_shape = {data.x.size(1)};
-  nn::NoiseMlpConfig network;
-  network.dim = data.x.size(1);
-  network.hidden = options.hidden;
-  network.depth = options.depth;
-  model.net = nn::NoiseMlp(network);
+  model.data = data.info;
+  if (images) {
+    model.net = nn::make_denoiser(options.unet.config(data.info.shape, data.info.classes()));
+  } else {
+    nn::NoiseMlpConfig network;
+    network.dim = data.x.size(1);
+    network.hidden = options.hidden;
+    network.depth = options.depth;
+    network.classes = data.info.classes();
+    model.net = std::make_shared<nn::NoiseMlpImpl>(network);
+  }
   model.net->to(context.device);
   model.net->train();
-  log::verbose("{} rows of {} dims, sigma_data {:.4f}", data.x.size(0), data.x.size(1), model.edm.sigma_data);
+  log::verbose("{} rows of shape {}, {} classes, sigma_data {:.4f}", data.x.size(0), shape_text(data.info.shape),
+               data.info.classes(), model.edm.sigma_data);
 
   FlatParameters parameters(*model.net);
   WeightAverage ema(parameters, options.ema_decay);
   Adam adam(parameters, {options.learning_rate});
-  const models::RawNet raw = model.raw();
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   ResumeState state;
   track_network(state, "", parameters, adam, &ema);
@@ -57,7 +74,11 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
 
   const auto step = [&]() -> std::map<std::string, double> {
     adam.zero_grad();
-    const torch::Tensor loss = models::edm_loss(raw, batches.next(), model.edm, generator);
+    const torch::Tensor x = batches.next();
+    const torch::Tensor labels =
+        data.y.defined() ? options.conditioning.drop(data.y.index_select(0, batches.last_rows()), data.info.classes(), generator)
+                         : torch::Tensor();
+    const torch::Tensor loss = models::edm_loss(model.raw(labels), x, model.edm, generator);
     loss.backward();
     adam.step();
     ema.update();
@@ -67,6 +88,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves, std::move(resume));
     file.config["trained_steps"] = at;
     file.config["batch"] = options.loop.batch;
+    if (data.y.defined()) file.config["label_dropout"] = options.conditioning.label_dropout;
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
   run_loop(options.loop, "training diffusion", step, write, state);
@@ -74,7 +96,8 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
 
 cli::Verb diffusion_verb() {
   return cli::make_verb<DiffusionTrainOptions>(
-      "diffusion", "Diffusion model on vector data: EDM (Karras et al. 2022), or DDPM eps or v prediction",
+      "diffusion",
+      "Diffusion model, an MLP on vectors or a UNet on images: EDM (Karras et al. 2022), or DDPM eps or v prediction",
       train_diffusion);
 }
 

@@ -5,7 +5,11 @@
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/progress.hpp"
+#include "gm/base/shape.hpp"
 #include "gm/io/output.hpp"
+#include "gm/nn/unet.hpp"
+
+#include <sstream>
 
 namespace gm::train {
 
@@ -29,13 +33,118 @@ void LoopOptions::check() const {
   if (checkpoint_every < 0 || log_every < 1) usage_fail("--checkpoint-every and --log-every must be positive");
 }
 
-VectorData load_vectors(const std::string& path, const Context& context, const std::string& trainer) {
+void ConditioningOptions::register_on(CLI::App& app) {
+  app.add_option("--conditional", conditional,
+                 "Condition on the /y class labels: yes, no, or auto (yes for labelled images, no for vectors)")
+      ->capture_default_str();
+  app.add_option("--label-dropout", label_dropout,
+                 "Fraction of rows trained without their label, so that sampling can use classifier-free guidance")
+      ->capture_default_str();
+}
+
+void ConditioningOptions::check() const {
+  if (!(label_dropout >= 0 && label_dropout < 1)) usage_fail("--label-dropout {}: must be in [0, 1)", label_dropout);
+}
+
+torch::Tensor ConditioningOptions::drop(const torch::Tensor& labels, std::int64_t classes, at::Generator& generator) const {
+  if (!labels.defined() || label_dropout == 0) return labels;
+  const torch::Tensor dropped = torch::rand({labels.size(0)}, generator, torch::kFloat).to(labels.device()) < label_dropout;
+  return torch::where(dropped, torch::full_like(labels, classes), labels);
+}
+
+namespace {
+
+std::vector<std::int64_t> integer_list(const std::string& text, const char* option) {
+  std::vector<std::int64_t> values;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    char* end = nullptr;
+    const long long value = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || value < 0) usage_fail("{} {}: expected numbers such as 1,2,2", option, text);
+    values.push_back(value);
+  }
+  return values;
+}
+
+}  // namespace
+
+void UNetOptions::register_on(CLI::App& app) {
+  app.add_option("--width", width, "UNet: channels of the first level")->capture_default_str();
+  app.add_option("--multipliers", multipliers, "UNet: channels of each level, times --width; each further level halves the resolution")
+      ->capture_default_str();
+  app.add_option("--blocks", blocks, "UNet: residual blocks per level")->capture_default_str();
+  app.add_option("--attention", attention, "UNet: resolutions with self-attention, such as 7 or 14,7 (empty: none)")
+      ->capture_default_str();
+}
+
+nlohmann::json UNetOptions::config(const std::vector<std::int64_t>& shape, std::int64_t classes) const {
+  nn::UNetConfig c;
+  c.channels = shape.at(0);
+  c.resolution = shape.at(1);
+  if (shape.at(1) != shape.at(2)) fail("the UNet takes square images, these are {}x{}", shape.at(2), shape.at(1));
+  c.width = width;
+  c.multipliers = integer_list(multipliers, "--multipliers");
+  c.blocks = blocks;
+  c.attention = attention.empty() ? std::vector<std::int64_t>{} : integer_list(attention, "--attention");
+  c.classes = classes;
+  try {
+    return nn::UNetConfig::from_json(c.to_json()).to_json();
+  } catch (const Error& e) {
+    usage_fail("{}", e.what());
+  }
+}
+
+TrainingData load_training_data(const std::string& path, const Context& context, const std::string& trainer,
+                                bool images, const std::string& conditional) {
+  if (conditional != "auto" && conditional != "yes" && conditional != "no")
+    usage_fail("--conditional {}: expected auto, yes or no", conditional);
   io::Input input = io::open_gm(path, {io::Kind::dataset, io::Kind::samples});
-  torch::Tensor x = input.file.root().dataset("x").read().to(torch::kFloat);
-  if (x.dim() != 2) fail("{}: /x has {} axes; gm-train {} models vectors [N, D]", path, x.dim(), trainer);
-  if (x.size(0) < 2) fail("{}: needs at least 2 rows, has {}", path, x.size(0));
-  if (!torch::isfinite(x).all().item<bool>()) fail("{}: /x holds NaN or infinite values", path);
-  return {std::move(input), x.to(context.device)};
+  const h5::Group root = input.file.root();
+  const h5::Dataset x_set = root.dataset("x");
+  const torch::Tensor raw = x_set.read();
+  TrainingData data{std::move(input), {}, {}, {}};
+  data.info.shape.assign(raw.sizes().begin() + 1, raw.sizes().end());
+  const bool is_image = raw.dim() == 4 && data::is_image_shape(raw.sizes().slice(1));
+  if (is_image && images) {
+    data::Range range{0, 255};
+    if (x_set.has_attr("range")) {
+      const auto given = x_set.doubles_attr("range");
+      if (given.size() != 2 || !(given[1] > given[0])) fail("{}: /x range attribute is not [lo, hi]", path);
+      range = {given[0], given[1]};
+    } else if (raw.scalar_type() != torch::kByte) {
+      fail("{}: /x holds float images without a range attribute, so their scale is unknown", path);
+    }
+    data.info.image_range = range;
+  } else if (raw.dim() != 2) {
+    fail("{}: /x has shape {}; gm-train {} models {}", path, shape_text(raw.sizes()), trainer,
+         images ? "vectors [N, D] or images [N, C, H, W] with C 1 or 3" : "vectors [N, D]");
+  }
+  if (raw.size(0) < 2) fail("{}: needs at least 2 rows, has {}", path, raw.size(0));
+  data.x = data.info.to_model(raw);
+  if (!torch::isfinite(data.x).all().item<bool>()) fail("{}: /x holds NaN or infinite values", path);
+  const bool labelled = conditional == "yes" || (conditional == "auto" && is_image && images && root.has_dataset("y"));
+  if (labelled) {
+    if (!root.has_dataset("y")) fail("{}: --conditional yes needs class labels, and the file has no /y", path);
+    const h5::Dataset y_set = root.dataset("y");
+    const torch::Tensor y = y_set.read();
+    if (y.dim() != 1 || y.size(0) != raw.size(0) || y.is_floating_point())
+      fail("{}: /y is not one integer label per row of /x", path);
+    data.y = y.to(torch::kLong);
+    const std::int64_t low = data.y.min().item<std::int64_t>(), high = data.y.max().item<std::int64_t>();
+    if (low < 0 || high > (1 << 20)) fail("{}: /y labels run from {} to {}; gm needs 0 .. C-1", path, low, high);
+    if (y_set.has_attr("class_names")) data.info.class_names = y_set.strings_attr("class_names");
+    if (static_cast<std::int64_t>(data.info.class_names.size()) <= high) {
+      if (!data.info.class_names.empty()) fail("{}: /y holds label {} past its {} class_names", path, high, data.info.class_names.size());
+      for (std::int64_t c = 0; c <= high; ++c) data.info.class_names.push_back(std::to_string(c));
+    }
+    const torch::Tensor counts = torch::bincount(data.y, {}, data.info.classes()).to(torch::kDouble);
+    const torch::Tensor prior = (counts / counts.sum()).contiguous();
+    data.info.class_prior.assign(prior.data_ptr<double>(), prior.data_ptr<double>() + prior.numel());
+    data.y = data.y.to(context.device);
+  }
+  data.x = data.x.to(context.device);
+  return data;
 }
 
 ShuffledBatches::ShuffledBatches(torch::Tensor rows, std::int64_t batch, at::Generator& generator)
@@ -57,7 +166,8 @@ torch::Tensor ShuffledBatches::next() {
     cursor_ += take;
     need -= take;
   }
-  return rows_.index_select(0, torch::cat(parts).to(rows_.device()));
+  last_ = torch::cat(parts).to(rows_.device());
+  return rows_.index_select(0, last_);
 }
 
 void track_network(ResumeState& state, const std::string& name, FlatParameters& parameters, Adam& adam,

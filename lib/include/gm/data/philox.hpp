@@ -3,8 +3,10 @@
 // a run can be regenerated alone.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace gm::data {
 
@@ -34,5 +36,19 @@ inline PhiloxBlock philox_at(std::uint64_t seed, std::uint64_t index, std::uint3
 
 // Maps 32 random bits to (0, 1), never 0 so that log() is safe.
 inline double unit_open(std::uint32_t bits) { return (static_cast<double>(bits) + 0.5) * (1.0 / 4294967296.0); }
+
+// Running sums of category weights, and the category a uniform u in (0, 1) picks from them
+// (weights need not be normalised).
+inline std::vector<double> cumulative_weights(const std::vector<double>& weights) {
+  std::vector<double> cumulative(weights.size());
+  double running = 0;
+  for (size_t i = 0; i < weights.size(); ++i) cumulative[i] = running += weights[i];
+  return cumulative;
+}
+inline std::int64_t pick_weighted(const std::vector<double>& cumulative, double u) {
+  const double pick = u * cumulative.back();
+  const auto at = std::lower_bound(cumulative.begin(), cumulative.end(), pick) - cumulative.begin();
+  return std::min<std::int64_t>(at, static_cast<std::int64_t>(cumulative.size()) - 1);
+}
 
 }  // namespace gm::data

@@ -13,10 +13,14 @@ struct TeacherRun {
   io::Input input;        // the teacher's file, for provenance
   io::ModelFile file;     // its contents, to build students from
   models::DiffusionModel teacher;  // EMA weights, on the run's device, in eval mode
-  train::VectorData data;
+  train::TrainingData data;
+  double label_dropout = 0;  // the teacher's, so that students keep an unconditional mode too
 
   // A fresh copy of the teacher's network (EMA weights) on the run's device.
   models::DiffusionModel copy(const Context& context) const;
+  // The labels of the batch `batches` last drew, some dropped as the teacher's were; undefined
+  // for an unconditional teacher.
+  torch::Tensor labels(const train::ShuffledBatches& batches, at::Generator& generator) const;
   // {"path", "sha256"} of the teacher, for the student's config.
   nlohmann::json reference() const;
 };

@@ -49,6 +49,9 @@ struct EdmScalings {
 };
 EdmScalings edm_scalings(const torch::Tensor& sigma, const EdmConfig& config);
 
+// t [N] shaped to broadcast over rows like `like` [N, ...]: [N, 1] for vectors, [N, 1, 1, 1] for images.
+torch::Tensor per_row(const torch::Tensor& t, const torch::Tensor& like);
+
 // F_theta(c_in x, c_noise): the raw network.
 using RawNet = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& c_noise)>;
 

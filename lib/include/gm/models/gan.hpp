@@ -1,12 +1,14 @@
-// The GAN family on vector data: generator and discriminator MLPs, the non-saturating and
-// hinge losses, the R1 penalty (Mescheder et al. 2018) and PacGAN packing (Lin et al. 2018).
+// The GAN family: generator and discriminator MLPs on vectors or DCGAN networks on images
+// (class-conditional when the data are labelled), the non-saturating and hinge losses, the R1
+// penalty (Mescheder et al. 2018) and PacGAN packing (Lin et al. 2018).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "gm/io/model_file.hpp"
-#include "gm/nn/mlp.hpp"
+#include "gm/models/data_info.hpp"
+#include "gm/nn/labelled.hpp"
 
 namespace gm::models {
 
@@ -15,8 +17,8 @@ struct GanConfig {
   std::string loss = "ns";  // ns (non-saturating) or hinge
   double r1 = 0;            // gamma of the R1 penalty on real data; 0 turns it off
   std::int64_t pack = 1;    // PacGAN: the discriminator judges `pack` samples at once
-  std::vector<std::int64_t> data_shape;
-  nn::MlpConfig generator, discriminator;
+  DataInfo data;
+  nlohmann::json generator, discriminator;  // network configs, by "type"
 
   nlohmann::json to_json() const;
   static GanConfig from_json(const nlohmann::json& j);
@@ -26,10 +28,12 @@ struct GanConfig {
 class GanNetsImpl : public torch::nn::Module {
  public:
   explicit GanNetsImpl(const GanConfig& config);
-  nn::Mlp generator{nullptr}, discriminator{nullptr};
+  nn::LabelledNet generator, discriminator;
   const GanConfig& config() const { return config_; }
-  // Discriminator logits for a batch, packed: [B, D] -> [B / pack].
-  torch::Tensor judge(const torch::Tensor& x);
+  // Discriminator logits for a batch, packed: [B, ...] -> [B / pack].
+  torch::Tensor judge(const torch::Tensor& x, const torch::Tensor& labels = {});
+  // Generated rows in the model's units for noise [N, latent] and labels (undefined when unconditional).
+  torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& labels = {});
 
  private:
   GanConfig config_;
@@ -40,7 +44,7 @@ torch::Tensor discriminator_loss(const torch::Tensor& real_logits, const torch::
                                  const std::string& loss);
 torch::Tensor generator_loss(const torch::Tensor& fake_logits, const std::string& loss);
 // gamma / 2 * E |grad_x D(x)|^2 over real rows.
-torch::Tensor r1_penalty(GanNetsImpl& nets, const torch::Tensor& real, double gamma);
+torch::Tensor r1_penalty(GanNetsImpl& nets, const torch::Tensor& real, double gamma, const torch::Tensor& labels = {});
 
 GanNets gan_from_file(const io::ModelFile& file, const std::string& where);
 

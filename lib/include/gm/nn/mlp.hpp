@@ -3,8 +3,7 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include "gm/nn/labelled.hpp"
 
 namespace gm::nn {
 
@@ -19,10 +18,11 @@ struct MlpConfig {
   static MlpConfig from_json(const nlohmann::json& j);
 };
 
-class MlpImpl : public torch::nn::Module {
+class MlpImpl : public LabelledNetImpl {
  public:
   explicit MlpImpl(const MlpConfig& config);
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels = {}) override;  // labels unused
+  nlohmann::json config_json() const override { return config_.to_json(); }
   const MlpConfig& config() const { return config_; }
 
  private:

@@ -22,6 +22,8 @@ struct SampleOptions {
   std::string sampler;           // diffusion models: euler or heun; empty: the model's own
   int steps = 0;                 // 0: the model's own (18, a distilled grid, or 1)
   bool raw_weights = false;      // sample with the trained weights rather than their EMA
+  std::int64_t klass = -1;       // --class: every row of this class; -1 draws classes from the prior
+  double guidance = 0;           // classifier-free guidance weight w (0: none)
 
   void register_on(CLI::App& app);
 };

@@ -1,4 +1,5 @@
-// gm-train diffusion: an EDM (Karras et al. 2022) or DDPM (Ho et al. 2020) diffusion model on vector data.
+// gm-train diffusion: an EDM (Karras et al. 2022) or DDPM (Ho et al. 2020) diffusion model, an
+// MLP on vectors or a UNet on images, optionally class-conditional with classifier-free guidance.
 #pragma once
 
 #include "gm/cli/subcommands.hpp"
@@ -11,8 +12,11 @@ struct DiffusionTrainOptions {
   std::string parametrisation = "edm";
   double learning_rate = 1e-3;
   double ema_decay = 0.999;
+  std::string arch = "auto";  // mlp, unet, or auto: unet for images, mlp for vectors
   std::int64_t hidden = 128;
   std::int64_t depth = 3;
+  ConditioningOptions conditioning;
+  UNetOptions unet;
 
   void register_on(CLI::App& app);
 };

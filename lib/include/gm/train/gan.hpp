@@ -1,4 +1,5 @@
-// gm-train gan: a GAN on vector data, with non-saturating or hinge loss, R1 and PacGAN.
+// gm-train gan: a GAN, MLPs on vectors or DCGAN on images, with non-saturating or hinge loss, R1
+// and PacGAN; class-conditional on labelled images.
 #pragma once
 
 #include "gm/cli/subcommands.hpp"
@@ -12,9 +13,12 @@ struct GanTrainOptions {
   std::string loss = "ns";
   double r1 = 0;
   std::int64_t pack = 1;
-  std::int64_t latent = 16;
+  std::int64_t latent = 0;  // 0: 16 for the MLP, 64 for DCGAN
+  std::string arch = "auto";
   std::int64_t hidden = 128;
   std::int64_t depth = 3;
+  std::int64_t width = 64;  // DCGAN
+  std::string conditional = "auto";
 
   void register_on(CLI::App& app);
 };

@@ -12,6 +12,7 @@
 #include "gm/base/context.hpp"
 #include "gm/io/gmfile.hpp"
 #include "gm/io/model_file.hpp"
+#include "gm/models/data_info.hpp"
 #include "gm/nn/state.hpp"
 #include "gm/train/optimiser.hpp"
 
@@ -35,25 +36,54 @@ struct LoopOptions {
   void check() const;
 };
 
-// The /x rows of a dataset file as float32 vectors [N, D] on the run's device.
-struct VectorData {
+// Class conditioning and classifier-free guidance's label dropout (Ho & Salimans 2022).
+struct ConditioningOptions {
+  std::string conditional = "auto";
+  double label_dropout = 0.1;  // fraction of rows trained with the "no label" token
+  void register_on(CLI::App& app);
+  void check() const;
+  // The batch's labels with a random `label_dropout` of them replaced by the token `classes`.
+  torch::Tensor drop(const torch::Tensor& labels, std::int64_t classes, at::Generator& generator) const;
+};
+
+// The UNet's shape options (see nn::UNetConfig).
+struct UNetOptions {
+  std::int64_t width = 32;
+  std::string multipliers = "1,2,2";
+  std::int64_t blocks = 1;
+  std::string attention = "7";
+  void register_on(CLI::App& app);
+  // The config for images of `shape` [C, H, W] with `classes` classes.
+  nlohmann::json config(const std::vector<std::int64_t>& shape, std::int64_t classes) const;
+};
+
+// The rows of a dataset file on the run's device, in the model's units: vectors [N, D] as they
+// are, images [N, C, H, W] mapped from their range to [-1, 1]; with their labels when the
+// model is to be class-conditional.
+struct TrainingData {
   io::Input input;
   torch::Tensor x;
+  torch::Tensor y;  // int64 [N], or undefined
+  models::DataInfo info;
 };
-VectorData load_vectors(const std::string& path, const Context& context, const std::string& trainer);
+// `conditional`: "yes" (the file must have /y), "no", or "auto" (labels for images, not for
+// vectors, whose /y of toy data names modes, not classes).
+TrainingData load_training_data(const std::string& path, const Context& context, const std::string& trainer,
+                                bool images, const std::string& conditional = "no");
 
 // Batches drawn without replacement, one shuffled pass over the rows after another.
 class ShuffledBatches {
  public:
   ShuffledBatches(torch::Tensor rows, std::int64_t batch, at::Generator& generator);
   torch::Tensor next();
+  const torch::Tensor& last_rows() const { return last_; }  // the row indices next() returned
   void track(ResumeState& state, const std::string& name) {
     state.track(name + ".order", &order_);
     state.track(name + ".cursor", &cursor_);
   }
 
  private:
-  torch::Tensor rows_, order_;
+  torch::Tensor rows_, order_, last_;
   std::int64_t batch_, cursor_ = 0;
   at::Generator& generator_;
 };

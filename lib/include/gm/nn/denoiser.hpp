@@ -1,0 +1,35 @@
+// The raw network F(x, c_noise, labels) inside a diffusion model's preconditioning, whatever its
+// architecture: the MLP for vectors, the UNet for images. Files name the architecture in the
+// config's "type", and make_denoiser builds it from there.
+#pragma once
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+namespace gm::nn {
+
+class DenoiserImpl : public torch::nn::Module {
+ public:
+  // x [N, ...], noise [N] (c_noise), labels [N] int64 in 0 .. classes, where `classes` is the
+  // "no label" token of classifier-free guidance; undefined labels mean that token for all rows.
+  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) = 0;
+  virtual nlohmann::json config_json() const = 0;
+  virtual std::int64_t classes() const = 0;  // 0: unconditional
+};
+using Denoiser = std::shared_ptr<DenoiserImpl>;
+
+// Builds the network a config names ("noise_mlp" or "unet"), with fresh weights.
+Denoiser make_denoiser(const nlohmann::json& config);
+
+// Random Fourier features of the noise level (the embedding of EDM's NCSN++): cos and sin of
+// 2 pi noise f, for frequencies f ~ N(0, scale^2) drawn once and kept as a buffer.
+torch::Tensor fourier_frequencies(std::int64_t count, double scale);
+torch::Tensor fourier_features(const torch::Tensor& noise, const torch::Tensor& frequencies);  // [N] -> [N, 2F]
+
+// The labels a network sees: the given ones, or the "no label" token `classes` when undefined.
+torch::Tensor labels_or_null(const torch::Tensor& labels, std::int64_t rows, std::int64_t classes,
+                             const torch::Device& device);
+
+}  // namespace gm::nn
