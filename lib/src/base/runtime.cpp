@@ -1,5 +1,7 @@
 #include "gm/base/runtime.hpp"
 
+#include <filesystem>
+
 #include <dlfcn.h>
 #include <sched.h>
 
@@ -93,6 +95,20 @@ std::string build_summary() {
       "gm {}\nLibTorch {}\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\n", GM_VERSION, TORCH_VERSION, major, minor, release,
       blas.library.empty() ? "(none found)" : blas.library, blas.openblas ? " (OpenBLAS)" : " (not OpenBLAS: slow)",
       torch::cuda::is_available() ? fmt::format("{} device(s)", torch::cuda::device_count()) : "not available");
+}
+
+std::string find_shared(const std::string& relative) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> roots;
+  if (const char* given = std::getenv("GM_SHARE_DIR"); given && *given) roots.emplace_back(given);
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (!error) roots.push_back(exe.parent_path().parent_path() / "share" / "gm");
+  roots.emplace_back(GM_INSTALL_SHARE);
+  roots.emplace_back(GM_SOURCE_SHARE);
+  for (const fs::path& root : roots)
+    if (fs::is_regular_file(root / relative, error)) return (root / relative).string();
+  return {};
 }
 
 }  // namespace gm

@@ -15,6 +15,11 @@
 #include "gm/data/toy.hpp"
 #include "gm/eval/metrics.hpp"
 #include "gm/io/gmfile.hpp"
+#include "gm/io/model_file.hpp"
+#include "gm/models/classifier.hpp"
+#include "gm/base/log.hpp"
+#include "gm/base/runtime.hpp"
+#include <tuple>
 
 namespace gm::eval {
 
@@ -29,10 +34,14 @@ void EvalOptions::register_on(CLI::App& app) {
   app.add_option("--plot", plot, "With --compare: also draw the comparison as a PNG (needs gnuplot)")
       ->type_name("FILE");
   app.add_option("--features", features,
-                 "TorchScript module (torch.jit.save) that maps a batch of rows, float32 [B, ...] exactly as /x "
-                 "stores them, to features [B, F]; FID and precision/recall/density/coverage then compare features "
-                 "instead of raw rows")
-      ->type_name("NET.pt");
+                 "Feature extractor for FID, KID and precision/recall/density/coverage: a gm classifier (MODEL.h5, "
+                 "which also gives the class metrics), a TorchScript module (NET.pt, torch.jit.save) mapping rows "
+                 "float32 [B, ...] as /x stores them to features [B, F], or raw. Default: the shipped Fashion-MNIST "
+                 "classifier for 28x28 grayscale images, raw rows otherwise")
+      ->type_name("MODEL.h5|NET.pt|raw");
+  app.add_option("--kid-subsets", kid_subsets, "KID: random subsets averaged")->capture_default_str();
+  app.add_option("--kid-size", kid_size, "KID: rows of each set per subset (fewer when a set is smaller)")
+      ->capture_default_str();
   app.add_option("--k", k, "Neighbours for precision, recall, density and coverage")->capture_default_str();
   app.add_option("--prdc-rows", prdc_rows, "Rows of each set used for precision/recall/density/coverage")
       ->capture_default_str();
@@ -51,8 +60,10 @@ torch::Tensor finite_rows(const torch::Tensor& x, const std::string& where) {
 
 struct Reference {
   torch::Tensor x;
+  torch::Tensor y;  // labels, when the reference has them
   std::optional<data::ToySpec> toy;
   torch::Tensor features;  // x in the --features space, computed once
+  torch::Tensor classes;   // the classifier's classes of x, or y when present
 };
 
 Reference load_reference(const EvalOptions& options, const Context& context) {
@@ -66,22 +77,42 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
   const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});
   const h5::Group root = input.file.root();
   ref.x = finite_rows(root.dataset("x").read(), input.file.label());
+  if (root.has_dataset("y")) ref.y = root.dataset("y").read().to(torch::kLong);
   if (root.has_attr("toy")) ref.toy = data::ToySpec::from_json(io::json_attr(root, "toy"), input.file.label());
   return ref;
 }
 
-// At most `limit` rows, drawn without replacement by seed when there are more.
-torch::Tensor at_most(const torch::Tensor& x, std::int64_t limit, std::uint64_t seed) {
-  if (x.size(0) <= limit) return x;
+// The indices of at most `limit` of `rows` rows, drawn without replacement by seed when there are more.
+torch::Tensor at_most(std::int64_t rows, std::int64_t limit, std::uint64_t seed) {
+  if (rows <= limit) return torch::arange(rows, torch::kLong);
   at::Generator generator = at::detail::createCPUGenerator(seed);
-  return x.index_select(0, torch::randperm(x.size(0), generator, torch::kLong).slice(0, 0, limit));
+  return torch::randperm(rows, generator, torch::kLong).slice(0, 0, limit);
 }
 
-// The rows as the --features network sees them, in batches, or the rows themselves without one.
+// The rows as the --features extractor sees them: a gm classifier (which also judges classes),
+// a TorchScript network, or the raw rows. "" picks the shipped Fashion-MNIST classifier for
+// 28x28 grayscale images and raw rows otherwise.
 class FeatureSpace {
  public:
-  FeatureSpace(const std::string& path, const Context& context) : path_(path), device_(context.device) {
-    if (path.empty()) return;
+  FeatureSpace(const std::string& path, const Context& context) : path_(path), device_(context.device) {}
+
+  // Settles the extractor for rows shaped like `sample` (on first use).
+  void resolve(const torch::Tensor& sample) {
+    if (resolved_) return;
+    resolved_ = true;
+    std::string path = path_;
+    if (path.empty() && sample.dim() == 4 && sample.size(1) == 1 && sample.size(2) == 28 && sample.size(3) == 28) {
+      path = find_shared(kShippedClassifier);
+      if (path.empty()) log::info("the shipped classifier {} is missing; comparing raw pixels", kShippedClassifier);
+    }
+    if (path.empty() || path == "raw") return;
+    name_ = path;
+    if (ends_with(path, ".h5") || ends_with(path, ".hdf5") || path == "-") {
+      const io::Input input = io::open_gm(path, {io::Kind::model});
+      classifier_ = models::classifier_from_file(io::read_model(input), path);
+      classifier_->net->to(device_);
+      return;
+    }
     try {
       module_ = torch::jit::load(path, device_);
     } catch (const c10::Error& e) {
@@ -89,8 +120,20 @@ class FeatureSpace {
     }
     module_->eval();
   }
-  torch::Tensor of(const torch::Tensor& rows) {
-    if (!module_) return rows.flatten(1);
+  const std::string& name() const { return name_; }  // empty: raw rows
+  bool judges_classes() const { return classifier_.has_value(); }
+  const models::Classifier& classifier() const { return *classifier_; }
+
+  // Features [N, F] in float64, and with a classifier its predicted classes.
+  std::pair<torch::Tensor, torch::Tensor> of(const torch::Tensor& rows) {
+    resolve(rows);
+    if (classifier_) {
+      if (rows.sizes().slice(1) != c10::IntArrayRef(classifier_->data.shape))
+        fail("{}: classifies rows of shape {}, not {}", name_, shape_text(classifier_->data.shape), shape_text(rows.sizes().slice(1)));
+      auto [features, logits] = classifier_->features_and_logits(rows);
+      return {features.to(torch::kDouble), logits.argmax(1)};
+    }
+    if (!module_) return {rows.flatten(1).to(torch::kDouble), {}};
     torch::NoGradGuard no_grad;
     std::vector<torch::Tensor> parts;
     constexpr std::int64_t kBatch = 1000;
@@ -100,20 +143,26 @@ class FeatureSpace {
       try {
         out = module_->forward({batch});
       } catch (const std::exception& e) {
-        fail("{}: failed on a batch of shape {}: {}", path_, shape_text(batch.sizes()), first_line(e.what()));
+        fail("{}: failed on a batch of shape {}: {}", name_, shape_text(batch.sizes()), first_line(e.what()));
       }
       if (!out.isTensor() || out.toTensor().dim() < 1 || out.toTensor().size(0) != batch.size(0))
-        fail("{}: must return a tensor [B, F] for a batch of {} rows", path_, batch.size(0));
+        fail("{}: must return a tensor [B, F] for a batch of {} rows", name_, batch.size(0));
       parts.push_back(out.toTensor().flatten(1).to(torch::kCPU, torch::kDouble));
     }
-    return parts.empty() ? rows.flatten(1) : torch::cat(parts);
+    return {parts.empty() ? rows.flatten(1).to(torch::kDouble) : torch::cat(parts), {}};
   }
 
  private:
+  static constexpr const char* kShippedClassifier = "models/fmnist-classifier.h5";
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-  std::string path_;
+  static bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  std::string path_, name_;
   c10::Device device_;
+  bool resolved_ = false;
   std::optional<torch::jit::script::Module> module_;
+  std::optional<models::Classifier> classifier_;
 };
 
 }  // namespace
@@ -137,13 +186,26 @@ nlohmann::json evaluate_file(const std::string& path, const std::function<const 
   for (const char* key : {"nfe", "ms_per_sample"})
     metrics[key] = root.has_attr(key) ? nlohmann::json(root.double_attr(key)) : nlohmann::json(nullptr);
   if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
-  if (!options.features.empty()) metrics["features"] = options.features;
-  const torch::Tensor fx = features.of(x), &fref = ref.features;
-  if (x.size(0) >= 2) metrics["fid"] = frechet_distance(fx, fref);
-  if (x.size(0) > options.k && ref.x.size(0) > options.k)
-    metrics.update(prdc(at_most(fref, options.prdc_rows, context.seed), at_most(fx, options.prdc_rows, context.seed + 1),
-                        options.k)
-                       .to_json());
+  const auto [fx, classes] = features.of(x);
+  const torch::Tensor& fref = ref.features;
+  metrics["features"] = features.name().empty() ? "raw" : features.name();
+  if (x.size(0) >= 2) {
+    metrics["fid"] = frechet_distance(fx, fref);
+    const Kid k = kid(fref, fx, options.kid_subsets, options.kid_size, context.seed + 2);
+    metrics["kid"] = k.mean;
+    metrics["kid_std"] = k.std;
+  }
+  if (x.size(0) > options.k && ref.x.size(0) > options.k) {
+    const torch::Tensor real_rows = at_most(fref.size(0), options.prdc_rows, context.seed);
+    const Prdc p = prdc(fref.index_select(0, real_rows),
+                        fx.index_select(0, at_most(fx.size(0), options.prdc_rows, context.seed + 1)), options.k);
+    metrics.update(p.to_json());
+    if (features.judges_classes()) {
+      const models::Classifier& judge = features.classifier();
+      metrics.update(class_metrics(classes, ref.classes.index_select(0, real_rows), p.real_recalled, judge.data.classes())
+                         .to_json(judge.data.class_names));
+    }
+  }
   return metrics;
 }
 
@@ -156,6 +218,7 @@ std::string cell(const nlohmann::json& row, const char* key, const char* format)
 
 std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& context) {
   if (options.k < 1 || options.prdc_rows < 2) usage_fail("--k and --prdc-rows must be positive");
+  if (options.kid_subsets < 1 || options.kid_size < 2) usage_fail("--kid-subsets must be positive and --kid-size at least 2");
   if (options.samples.size() > 1 && !options.compare) usage_fail("several samples files need --compare");
   if (!options.plot.empty() && !options.compare) usage_fail("--plot draws a comparison and needs --compare");
   FeatureSpace features(options.features, context);
@@ -163,7 +226,9 @@ std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& 
   const auto reference = [&]() -> const Reference& {
     if (!ref) {
       ref = load_reference(options, context);
-      ref->features = features.of(ref->x);
+      std::tie(ref->features, ref->classes) = features.of(ref->x);
+      // The reference's own labels, when it has them, are the truth the classifier stands in for.
+      if (ref->y.defined() && features.judges_classes()) ref->classes = ref->y;
     }
     return *ref;
   };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "gm/base/error.hpp"
@@ -125,7 +126,69 @@ Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std
   out.recall = real_in_fake.to(torch::kDouble).mean().item<double>();
   out.density = density_count / (static_cast<double>(k) * static_cast<double>(fake.size(0)));
   out.coverage = (nearest_fake < real_radii).to(torch::kDouble).mean().item<double>();
+  out.real_recalled = real_in_fake;
   return out;
+}
+
+Kid kid(const torch::Tensor& real_in, const torch::Tensor& fake_in, std::int64_t subsets, std::int64_t subset_size,
+        std::uint64_t seed) {
+  const torch::Tensor real = real_in.flatten(1).to(torch::kDouble), fake = fake_in.flatten(1).to(torch::kDouble);
+  if (real.size(1) != fake.size(1)) fail("KID needs features of the same size, got {} and {}", real.size(1), fake.size(1));
+  const std::int64_t m = std::min({subset_size, real.size(0), fake.size(0)});
+  if (m < 2 || subsets < 1) fail("KID needs at least 2 rows in each set");
+  const double d = static_cast<double>(real.size(1));
+  at::Generator generator = at::detail::createCPUGenerator(seed);
+  std::vector<double> values;
+  for (std::int64_t s = 0; s < subsets; ++s) {
+    const torch::Tensor x = real.index_select(0, torch::randperm(real.size(0), generator, torch::kLong).slice(0, 0, m));
+    const torch::Tensor y = fake.index_select(0, torch::randperm(fake.size(0), generator, torch::kLong).slice(0, 0, m));
+    const auto kernel = [d](const torch::Tensor& a, const torch::Tensor& b) { return (a.mm(b.t()) / d + 1).pow(3); };
+    const torch::Tensor kxx = kernel(x, x), kyy = kernel(y, y), kxy = kernel(x, y);
+    const double mm = static_cast<double>(m);
+    const double within = ((kxx.sum() - kxx.diagonal().sum()) + (kyy.sum() - kyy.diagonal().sum())).item<double>() / (mm * (mm - 1));
+    values.push_back(within - 2 * kxy.sum().item<double>() / (mm * mm));
+  }
+  const torch::Tensor v = torch::tensor(values, torch::kDouble);
+  return {v.mean().item<double>(), values.size() > 1 ? v.std(/*unbiased=*/false).item<double>() : 0.0};
+}
+
+nlohmann::json ClassMetrics::to_json(const std::vector<std::string>& names) const {
+  nlohmann::json recall = nlohmann::json::object();
+  for (size_t c = 0; c < class_recall.size(); ++c)
+    recall[c < names.size() ? names[c] : std::to_string(c)] = std::isnan(class_recall[c]) ? nlohmann::json(nullptr) : nlohmann::json(class_recall[c]);
+  return {{"classes_covered", classes_covered}, {"classes", classes}, {"class_kl", class_kl},
+          {"class_recall", recall}, {"tail_class_recall", tail_recall}, {"tail_classes", tail_classes}};
+}
+
+ClassMetrics class_metrics(const torch::Tensor& predicted, const torch::Tensor& reference, const torch::Tensor& recalled,
+                           std::int64_t classes, std::int64_t tail) {
+  ClassMetrics m;
+  m.classes = classes;
+  const torch::Tensor p_counts = torch::bincount(predicted.to(torch::kLong), {}, classes).to(torch::kDouble);
+  const torch::Tensor q_counts = torch::bincount(reference.to(torch::kLong), {}, classes).to(torch::kDouble);
+  m.classes_covered = (p_counts > 0).sum().item<std::int64_t>();
+  if (p_counts.sum().item<double>() > 0 && q_counts.sum().item<double>() > 0) {
+    const torch::Tensor p = p_counts / p_counts.sum(), q = q_counts / q_counts.sum();
+    // A class the reference lacks makes the divergence infinite, as it should.
+    m.class_kl = torch::where(p > 0, p * torch::log(p / q), torch::zeros_like(p)).sum().item<double>();
+  }
+  const torch::Tensor hits = torch::zeros({classes}, torch::kDouble).index_add_(
+      0, reference.to(torch::kLong), recalled.to(torch::kDouble));
+  for (std::int64_t c = 0; c < classes; ++c) {
+    const double n = q_counts[c].item<double>();
+    m.class_recall.push_back(n > 0 ? hits[c].item<double>() / n : std::nan(""));
+  }
+  std::vector<std::int64_t> present;
+  for (std::int64_t c = 0; c < classes; ++c)
+    if (q_counts[c].item<double>() > 0) present.push_back(c);
+  std::stable_sort(present.begin(), present.end(),
+                   [&](std::int64_t a, std::int64_t b) { return q_counts[a].item<double>() < q_counts[b].item<double>(); });
+  present.resize(std::min<size_t>(present.size(), static_cast<size_t>(tail)));
+  m.tail_classes = present;
+  double sum = 0;
+  for (std::int64_t c : present) sum += m.class_recall[static_cast<size_t>(c)];
+  m.tail_recall = present.empty() ? 0.0 : sum / static_cast<double>(present.size());
+  return m;
 }
 
 }  // namespace gm::eval

@@ -29,6 +29,11 @@ BlasInfo blas_info();
 // Warns once on stderr when LibTorch runs on the reference BLAS (about 15x slower).
 void warn_if_slow_blas();
 
+// The path of a file shipped in share/gm (such as "models/fmnist-classifier.h5"): under
+// $GM_SHARE_DIR, beside the executable (../share/gm), the install prefix, or the source tree;
+// empty when none has it.
+std::string find_shared(const std::string& relative);
+
 // One paragraph for --version: gm, LibTorch, HDF5, BLAS and CUDA.
 std::string build_summary();
 

@@ -22,7 +22,9 @@ struct EvalOptions {
   bool json = false;
   bool compare = false;                 // one row per samples file
   std::string plot;                     // --plot: the comparison as a PNG chart (gnuplot)
-  std::string features;                 // --features: a TorchScript feature network
+  std::string features;                 // --features: a gm classifier, a TorchScript network, or raw
+  std::int64_t kid_subsets = 100;
+  std::int64_t kid_size = 1000;
   int k = 5;                            // neighbours for precision, recall, density, coverage
   std::int64_t prdc_rows = 10000;       // rows of each set used for them, drawn with --seed if more
 
