@@ -40,10 +40,10 @@ expect_exit 0 gm-eval s.h5 --ref ref.h5 --json
 "$python" - "$meta/out" <<'PY' && pass "without --features the metrics use the raw rows" || fail "raw metrics"
 import json, sys
 raw, feat = json.load(open(sys.argv[1])), json.load(open("with_features.json"))
-assert "features" not in raw and raw["fid"] != feat["fid"] and raw["modes"] == feat["modes"]
+assert raw["features"] == "raw" and raw["fid"] != feat["fid"] and raw["modes"] == feat["modes"]
 PY
 expect_exit 1 gm-eval s.h5 --ref ref.h5 --features ref.h5
-expect_one_line_naming "ref.h5: cannot load it as a TorchScript module"
+expect_one_line_naming "ref.h5: is a dataset file, expected model"
 expect_exit 1 gm-eval s.h5 --ref ref.h5 --features wrong.pt
 expect_one_line_naming "wrong.pt"
 expect_exit 1 gm-eval s.h5 --ref ref.h5 --features missing.pt
