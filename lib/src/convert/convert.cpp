@@ -9,6 +9,8 @@
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/base/text.hpp"
+#include "gm/data/labels.hpp"
 #include "gm/convert/datasets.hpp"
 #include "gm/convert/import.hpp"
 #include "gm/io/gmfile.hpp"
@@ -62,10 +64,6 @@ void ConvertOptions::register_on(CLI::App& app) {
 
 namespace {
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void walk(const h5::Group& group, nlohmann::json& datasets) {
   for (const auto& name : group.children()) {
     if (group.has_group(name)) {
@@ -79,8 +77,6 @@ void walk(const h5::Group& group, nlohmann::json& datasets) {
     }
   }
 }
-
-bool is_h5_name(const std::string& path) { return path == "-" || ends_with(path, ".h5") || ends_with(path, ".hdf5"); }
 
 // The checkpoint formats of other tools, picked by extension.
 enum class Foreign { none, safetensors, torch };
@@ -107,11 +103,10 @@ struct ForeignInput {
 };
 
 ForeignInput read_foreign(const ConvertOptions& options, Foreign format) {
-  const std::vector<char> bytes = io::read_all(options.input);
-  const std::string text(bytes.begin(), bytes.end());
+  const std::string bytes = io::read_bytes(options.input);
   ForeignInput input;
-  input.file = format == Foreign::safetensors ? io::parse_safetensors(text, options.input)
-                                              : io::parse_torch_checkpoint(text, options.input, options.key);
+  input.file = format == Foreign::safetensors ? io::parse_safetensors(bytes, options.input)
+                                              : io::parse_torch_checkpoint(bytes, options.input, options.key);
   input.record = io::file_record(options.input, io::sha256_hex(bytes.data(), bytes.size()), input.file.metadata);
   return input;
 }
@@ -176,7 +171,7 @@ void print_description(const nlohmann::json& description, bool json) {
 // --like: the foreign weights renamed and checked against a gm model, written as a gm model.
 void import_into_like(const ConvertOptions& options, const Context& context, const ForeignInput& input) {
   if (options.describe) usage_fail("--describe and --like do not go together");
-  if (!is_h5_name(options.output)) usage_fail("{}: --like writes a gm HDF5 model (.h5, .hdf5 or -)", options.output);
+  if (!io::is_h5_name(options.output)) usage_fail("{}: --like writes a gm HDF5 model (.h5, .hdf5 or -)", options.output);
   const std::vector<RenameRule> rules = options.map.empty() ? std::vector<RenameRule>{} : read_rules(options.map);
   const io::Input like = io::open_gm(options.like, {io::Kind::model});
   const Import imported = import_weights(input.file, io::read_model(like), rules);
@@ -196,15 +191,11 @@ void write_long_tail(const ConvertOptions& options, const Context& context, cons
   if (input.kind != io::Kind::dataset) fail("{}: --imbalance subsamples a dataset file, this is a {} file", options.input, io::kind_name(input.kind));
   if (!source.has_dataset("y")) fail("{}: --imbalance needs class labels, and the file has no /y", options.input);
   const h5::Dataset y_set = source.dataset("y");
-  const torch::Tensor y = y_set.read();
-  if (y.dim() != 1 || y.is_floating_point() || (y.numel() > 0 && y.min().item<std::int64_t>() < 0))
-    fail("{}: /y is not one non-negative integer label per row", options.input);
   const h5::Dataset x_set = source.dataset("x");
-  if (x_set.shape().empty() || x_set.shape()[0] != y.size(0))
-    fail("{}: /x has {} rows and /y {}", options.input, x_set.shape().empty() ? 0 : x_set.shape()[0], y.size(0));
+  const torch::Tensor y = data::checked_labels(y_set.read(), x_set.shape().empty() ? 0 : x_set.shape()[0], y_set.where());
   std::int64_t classes = y.numel() > 0 ? y.max().item<std::int64_t>() + 1 : 0;
   if (y_set.has_attr("class_names")) classes = std::max<std::int64_t>(classes, y_set.strings_attr("class_names").size());
-  const torch::Tensor keep = long_tail_rows(y.to(torch::kLong), classes, options.imbalance, context.seed);
+  const torch::Tensor keep = long_tail_rows(y, classes, options.imbalance, context.seed);
   io::H5Output out(options.output, {options.input});
   const h5::Group target = out.root();
   target.copy_attrs_from(source);
@@ -223,7 +214,10 @@ void write_long_tail(const ConvertOptions& options, const Context& context, cons
     constexpr std::int64_t kSlab = 8192;
     for (std::int64_t at = 0; at < shape[0]; at += kSlab) {
       const std::int64_t stop = std::min(shape[0], at + kSlab);
-      const torch::Tensor mine = keep.masked_select((keep >= at) & (keep < stop)) - at;
+      // keep is sorted: this slab's rows are one contiguous run of it.
+      const std::int64_t first = torch::searchsorted(keep, at).item<std::int64_t>();
+      const std::int64_t last = torch::searchsorted(keep, stop).item<std::int64_t>();
+      const torch::Tensor mine = keep.slice(0, first, last) - at;
       if (mine.numel() > 0) to.append(from.read_rows(at, stop - at).index_select(0, mine));
     }
   }
@@ -332,7 +326,7 @@ void run(const ConvertOptions& given, const Context& context) {
       print_description(describe_foreign(options.input, input.file), options.json);
       return;
     }
-    if (!is_h5_name(options.output)) usage_fail("{}: a .safetensors or .pt input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
+    if (!io::is_h5_name(options.output)) usage_fail("{}: a .safetensors or .pt input converts to gm HDF5 (.h5, .hdf5 or -)", options.output);
     const io::ModelFile model = io::model_from_tensor_file(input.file, options.input);
     models::check_model_file(model, options.input);
     io::write_model(options.output, context, {input.record}, model);
@@ -348,7 +342,7 @@ void run(const ConvertOptions& given, const Context& context) {
   if ((!options.labels.empty() || !options.class_names.empty()) && !importing)
     usage_fail("--labels and --class-names go with an IDX, .npy/.npz or image-folder input");
   if (importing) {
-    if (!is_h5_name(options.output)) usage_fail("{}: an import writes a gm dataset (.h5, .hdf5 or -)", options.output);
+    if (!io::is_h5_name(options.output)) usage_fail("{}: an import writes a gm dataset (.h5, .hdf5 or -)", options.output);
     if (options.imbalance != 0) usage_fail("--imbalance subsamples a gm dataset file; import first, then subsample");
     if (options.image_size < 0 || options.image_size > 8192) usage_fail("--size {}: must be 1 to 8192 pixels", options.image_size);
     if (options.image_size != 0 && !std::filesystem::is_directory(options.input))
@@ -357,7 +351,7 @@ void run(const ConvertOptions& given, const Context& context) {
                     : is_array_name(options.input) ? read_arrays(options.input, options.labels, options.key)
                                                    : read_image_folder(options.input, static_cast<int>(options.image_size));
     if (arrays.y.defined() && (arrays.class_names.empty() || !options.class_names.empty()))
-      arrays.class_names = class_names_for(arrays.y, options.class_names);
+      arrays.class_names = data::class_names_for(arrays.y, options.class_names);
     std::vector<std::string> inputs{options.input};
     if (!options.labels.empty()) inputs.push_back(options.labels);
     return write_dataset(options.output, context, arrays, inputs);
@@ -365,11 +359,11 @@ void run(const ConvertOptions& given, const Context& context) {
   // Read and check the input before anything is created, so a bad input leaves no output.
   const io::Input input = io::open_gm(options.input, {});
   if (options.imbalance != 0) {
-    if (!is_h5_name(options.output)) usage_fail("{}: --imbalance writes a gm dataset (.h5, .hdf5 or -)", options.output);
+    if (!io::is_h5_name(options.output)) usage_fail("{}: --imbalance writes a gm dataset (.h5, .hdf5 or -)", options.output);
     return write_long_tail(options, context, input);
   }
   if (!options.grid.empty() && !ends_with(options.output, ".png")) usage_fail("--grid goes with a .png output");
-  if (is_h5_name(options.output)) return copy_gm_file(options, context, input);
+  if (io::is_h5_name(options.output)) return copy_gm_file(options, context, input);
   if (const Foreign format = foreign_format(options.output); format != Foreign::none)
     return export_model(options, context, input, format);
   if (ends_with(options.output, ".npy") || ends_with(options.output, ".npz")) return write_arrays(input, options.output);

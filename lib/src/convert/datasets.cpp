@@ -13,6 +13,7 @@
 #include "gm/base/log.hpp"
 #include "gm/base/shape.hpp"
 #include "gm/data/images.hpp"
+#include "gm/data/labels.hpp"
 #include "gm/io/idx.hpp"
 #include "gm/io/image.hpp"
 #include "gm/io/npy.hpp"
@@ -26,24 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string file_bytes(const std::string& path) {
-  const std::vector<char> bytes = io::read_all(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 nlohmann::json bytes_record(const std::string& path, const std::string& bytes) {
   return {{"path", path}, {"sha256", io::sha256_hex(bytes.data(), bytes.size())}};
-}
-
-// Labels must be one integer per row, in int64's range, never negative.
-torch::Tensor checked_labels(const torch::Tensor& y, std::int64_t rows, const std::string& where) {
-  if (y.dim() != 1 || y.size(0) != rows)
-    fail("{}: labels of shape {} do not match {} rows", where, shape_text(y.sizes()), rows);
-  if (y.is_floating_point() || y.scalar_type() == torch::kBool)
-    fail("{}: labels are {}, not integers", where, c10::toString(y.scalar_type()));
-  const torch::Tensor labels = y.to(torch::kLong);
-  if (rows > 0 && labels.min().item<std::int64_t>() < 0) fail("{}: labels include negative values", where);
-  return labels;
 }
 
 // Rows as a dataset stores them: images uint8 [N, C, H, W], everything else float32.
@@ -72,35 +57,16 @@ bool is_array_name(const std::string& path) {
   return ext == ".npy" || ext == ".npz";
 }
 
-std::vector<std::string> class_names_for(const torch::Tensor& y, const std::string& given) {
-  const std::int64_t classes = y.numel() > 0 ? y.max().item<std::int64_t>() + 1 : 0;
-  std::vector<std::string> names;
-  if (given.empty()) {
-    for (std::int64_t c = 0; c < classes; ++c) names.push_back(std::to_string(c));
-    return names;
-  }
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = given.find(',', start);
-    names.push_back(given.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (static_cast<std::int64_t>(names.size()) < classes)
-    usage_fail("--class-names gives {} names, the labels need {}", names.size(), classes);
-  return names;
-}
-
 Arrays read_idx(const std::string& images, const std::string& labels) {
   Arrays arrays;
-  const std::string bytes = file_bytes(images);
+  const std::string bytes = io::read_bytes(images);
   arrays.x = io::parse_idx(bytes, images);
   arrays.sources.push_back(bytes_record(images, bytes));
   if (arrays.x.dim() == 3 && arrays.x.scalar_type() != torch::kByte) arrays.x = arrays.x.unsqueeze(1);
   arrays.x = stored_rows(arrays.x, images);
   if (!labels.empty()) {
-    const std::string label_bytes = file_bytes(labels);
-    arrays.y = checked_labels(io::parse_idx(label_bytes, labels), arrays.x.size(0), labels);
+    const std::string label_bytes = io::read_bytes(labels);
+    arrays.y = data::checked_labels(io::parse_idx(label_bytes, labels), arrays.x.size(0), labels);
     arrays.sources.push_back(bytes_record(labels, label_bytes));
   }
   return arrays;
@@ -125,7 +91,7 @@ Arrays read_image_folder(const std::string& folder, int size) {
   std::vector<std::string> contents;
   int channels = 1;
   for (const auto& [path, label] : files) {
-    contents.push_back(file_bytes(path));
+    contents.push_back(io::read_bytes(path));
     const io::ImageInfo info = io::image_info(contents.back(), path);
     if (info.channels >= 3) channels = 3;
   }
@@ -153,7 +119,7 @@ Arrays read_image_folder(const std::string& folder, int size) {
 
 Arrays read_arrays(const std::string& path, const std::string& labels, const std::string& key) {
   Arrays arrays;
-  const std::string bytes = file_bytes(path);
+  const std::string bytes = io::read_bytes(path);
   arrays.sources.push_back(bytes_record(path, bytes));
   if (fs::path(path).extension() == ".npz") {
     if (!labels.empty()) usage_fail("--labels goes with a .npy input; a .npz holds its labels as y");
@@ -167,14 +133,14 @@ Arrays read_arrays(const std::string& path, const std::string& labels, const std
       fail("{}: holds no array '{}' (it holds: {}); --key names the rows", path, name, known.empty() ? "none" : known);
     }
     arrays.x = stored_rows(found->second, path + ":" + name);
-    if (entries.count("y") && name != "y") arrays.y = checked_labels(entries.at("y"), arrays.x.size(0), path + ":y");
+    if (entries.count("y") && name != "y") arrays.y = data::checked_labels(entries.at("y"), arrays.x.size(0), path + ":y");
     return arrays;
   }
   if (!key.empty()) usage_fail("--key picks an array inside a .npz (or a dict inside a .pt)");
   arrays.x = stored_rows(io::parse_npy(bytes, path), path);
   if (!labels.empty()) {
-    const std::string label_bytes = file_bytes(labels);
-    arrays.y = checked_labels(io::parse_npy(label_bytes, labels), arrays.x.size(0), labels);
+    const std::string label_bytes = io::read_bytes(labels);
+    arrays.y = data::checked_labels(io::parse_npy(label_bytes, labels), arrays.x.size(0), labels);
     arrays.sources.push_back(bytes_record(labels, label_bytes));
   }
   return arrays;
@@ -215,7 +181,7 @@ void write_dataset(const std::string& output, const Context& context, const Arra
   if (arrays.y.defined()) {
     const h5::Dataset y = io::create_rows(root, "y", torch::kLong, {}, arrays.y.size(0));
     y.append(arrays.y.contiguous());
-    y.set_attr("class_names", arrays.class_names.empty() ? class_names_for(arrays.y, "") : arrays.class_names);
+    y.set_attr("class_names", arrays.class_names.empty() ? data::class_names_for(arrays.y, "") : arrays.class_names);
   }
   out.commit();
 }
@@ -230,10 +196,8 @@ torch::Tensor file_pixels(const io::Input& input, std::int64_t limit) {
     fail("{}: /x of shape {} is not images [N, C, H, W] with C 1 or 3", input.file.label(), shape_text(shape));
   const torch::Tensor x = dataset.read_rows(0, std::min(shape[0], limit));
   data::Range range{0, 255};
-  if (dataset.has_attr("range")) {
-    const auto given = dataset.doubles_attr("range");
-    if (given.size() != 2 || !(given[1] > given[0])) fail("{}: /x range attribute is not [lo, hi]", input.file.label());
-    range = {given[0], given[1]};
+  if (const auto given = io::range_attr(dataset)) {
+    range = *given;
   } else if (x.scalar_type() != torch::kByte && x.numel() > 0) {
     range = {x.min().item<double>(), x.max().item<double>() + 1e-12};
   }
@@ -266,13 +230,14 @@ void write_png_folder(const io::Input& input, const std::string& folder) {
     fail("{}: exists and is not an empty folder; gm-convert writes a new one", folder);
   const h5::Group root = input.file.root();
   const torch::Tensor pixels = file_pixels(input, std::numeric_limits<std::int64_t>::max());
-  torch::Tensor labels;
+  std::vector<std::int64_t> labels;
   std::vector<std::string> names;
   if (root.has_dataset("y")) {
-    labels = checked_labels(root.dataset("y").read(), pixels.size(0), input.file.label() + ":/y");
     const h5::Dataset y = root.dataset("y");
-    names = y.has_attr("class_names") ? y.strings_attr("class_names") : class_names_for(labels, "");
-    if (labels.numel() > 0 && labels.max().item<std::int64_t>() >= static_cast<std::int64_t>(names.size()))
+    const torch::Tensor checked = data::checked_labels(y.read(), pixels.size(0), y.where()).contiguous();
+    labels.assign(checked.data_ptr<std::int64_t>(), checked.data_ptr<std::int64_t>() + checked.numel());
+    names = y.has_attr("class_names") ? y.strings_attr("class_names") : data::class_names_for(checked, "");
+    if (!labels.empty() && *std::max_element(labels.begin(), labels.end()) >= static_cast<std::int64_t>(names.size()))
       fail("{}: /y holds labels past its {} class_names", input.file.label(), names.size());
     for (const auto& name : names)
       if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
@@ -285,7 +250,7 @@ void write_png_folder(const io::Input& input, const std::string& folder) {
     fs::create_directories(temp);
     for (std::int64_t i = 0; i < pixels.size(0); ++i) {
       fs::path dir = temp;
-      if (labels.defined()) dir /= names[static_cast<std::size_t>(labels[i].item<std::int64_t>())];
+      if (!labels.empty()) dir /= names[static_cast<std::size_t>(labels[static_cast<std::size_t>(i)])];
       fs::create_directories(dir);
       const torch::Tensor image = pixels[i].size(0) == 1 ? pixels[i][0] : pixels[i].permute({1, 2, 0});
       const std::string png = io::encode_png(image.contiguous());

@@ -13,9 +13,7 @@ models::DiffusionModel TeacherRun::copy(const Context& context) const {
 
 torch::Tensor TeacherRun::labels(const train::ShuffledBatches& batches, at::Generator& generator) const {
   if (!data.y.defined()) return {};
-  train::ConditioningOptions dropout;
-  dropout.label_dropout = label_dropout;
-  return dropout.drop(data.y.index_select(0, batches.last_rows()), data.info.classes(), generator);
+  return train::drop_labels(data.y.index_select(0, batches.last_rows()), data.info.classes(), label_dropout, generator);
 }
 
 nlohmann::json TeacherRun::reference() const { return {{"path", input.path}, {"sha256", input.record["sha256"]}}; }

@@ -107,7 +107,7 @@ class FeatureSpace {
     }
     if (path.empty() || path == "raw") return;
     name_ = path;
-    if (ends_with(path, ".h5") || ends_with(path, ".hdf5") || path == "-") {
+    if (io::is_h5_name(path)) {
       const io::Input input = io::open_gm(path, {io::Kind::model});
       classifier_ = models::classifier_from_file(io::read_model(input), path);
       classifier_->net->to(device_);
@@ -155,9 +155,6 @@ class FeatureSpace {
  private:
   static constexpr const char* kShippedClassifier = "models/fmnist-classifier.h5";
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-  static bool ends_with(const std::string& text, const std::string& suffix) {
-    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
   std::string path_, name_;
   c10::Device device_;
   bool resolved_ = false;

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "gm/base/error.hpp"
+#include "gm/base/text.hpp"
 #include "gm/io/output.hpp"
 #include "gm/io/sha256.hpp"
 #include "gm/version.hpp"
@@ -35,6 +36,15 @@ nlohmann::json json_attr(const h5::Object& object, const std::string& name) {
 
 void set_json_attr(const h5::Object& object, const std::string& name, const nlohmann::json& value) {
   object.set_attr(name, value.dump());
+}
+
+bool is_h5_name(const std::string& path) { return path == "-" || ends_with(path, ".h5") || ends_with(path, ".hdf5"); }
+
+std::optional<std::array<double, 2>> range_attr(const h5::Dataset& x) {
+  if (!x.has_attr("range")) return std::nullopt;
+  const auto given = x.doubles_attr("range");
+  if (given.size() != 2 || !(given[1] > given[0])) fail("{}: range attribute is not [lo, hi]", x.where());
+  return std::array<double, 2>{given[0], given[1]};
 }
 
 Input open_gm(const std::string& path, const std::vector<Kind>& accepted) {

@@ -96,6 +96,11 @@ void write_stdout(const char* data, size_t size) {
 
 }  // namespace
 
+std::string read_bytes(const std::string& path) {
+  const std::vector<char> bytes = read_all(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
 std::vector<char> read_all(const std::string& path) {
   const bool from_stdin = path == "-";
   const int fd = from_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -19,7 +19,7 @@ std::pair<torch::Tensor, torch::Tensor> Classifier::features_and_logits(const to
     const torch::Tensor rows = data.to_model(x.slice(0, at, std::min(x.size(0), at + batch)).to(device));
     const torch::Tensor f = net->features(rows);
     features.push_back(f.to(torch::kCPU));
-    logits.push_back(net->forward(rows).to(torch::kCPU));
+    logits.push_back(net->logits(f).to(torch::kCPU));
   }
   if (features.empty()) return {torch::zeros({0, net->config().features}), torch::zeros({0, net->config().classes})};
   return {torch::cat(features), torch::cat(logits)};

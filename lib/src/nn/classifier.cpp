@@ -45,6 +45,6 @@ torch::Tensor ConvClassifierImpl::features(const torch::Tensor& x) {
   return torch::silu(hidden_(body_->forward(x).flatten(1)));
 }
 
-torch::Tensor ConvClassifierImpl::forward(const torch::Tensor& x) { return output_(features(x)); }
+torch::Tensor ConvClassifierImpl::logits(const torch::Tensor& features) { return output_(features); }
 
 }  // namespace gm::nn

@@ -1,6 +1,7 @@
 #include "gm/nn/dcgan.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/nn/layers.hpp"
 #include "gm/nn/mlp.hpp"
 
 namespace gm::nn {
@@ -39,26 +40,18 @@ DcganConfig DcganConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
-namespace {
-
-torch::nn::GroupNorm norm_of(std::int64_t channels) {
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(std::min<std::int64_t>(8, channels), channels));
-}
-
-}  // namespace
-
 DcganGeneratorImpl::DcganGeneratorImpl(const DcganConfig& config) : config_(config) {
   const std::int64_t levels = config.levels(), base = config.resolution >> levels;
   std::int64_t channels = config.width << (levels - 1);
   if (config.classes > 0) class_embed_ = register_module("class_embed", torch::nn::Embedding(config.classes, config.latent));
   project_ = register_module("project", torch::nn::Linear(config.latent * (config.classes > 0 ? 2 : 1), channels * base * base));
-  base_norm_ = register_module("base_norm", norm_of(channels));
+  base_norm_ = register_module("base_norm", group_norm(channels));
   ups_ = register_module("ups", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());
   for (std::int64_t level = 0; level < levels; ++level) {
     const std::int64_t out = std::max(config.width, channels / 2);
     ups_->push_back(torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(channels, out, 4).stride(2).padding(1)));
-    norms_->push_back(norm_of(out));
+    norms_->push_back(group_norm(out));
     channels = out;
   }
   output_ = register_module("output", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, config.channels, 3).padding(1)));

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "gm/base/error.hpp"
+#include "gm/nn/layers.hpp"
 
 namespace gm::nn {
 
@@ -37,13 +38,6 @@ UNetConfig UNetConfig::from_json(const nlohmann::json& j) {
 }
 
 namespace {
-
-// Groups of GroupNorm: 8, or fewer for narrow layers, always dividing the channels.
-torch::nn::GroupNorm group_norm(std::int64_t channels) {
-  std::int64_t groups = std::min<std::int64_t>(8, channels);
-  while (channels % groups != 0) --groups;
-  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels));
-}
 
 torch::nn::Conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2));

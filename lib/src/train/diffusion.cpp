@@ -75,9 +75,8 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   const auto step = [&]() -> std::map<std::string, double> {
     adam.zero_grad();
     const torch::Tensor x = batches.next();
-    const torch::Tensor labels =
-        data.y.defined() ? options.conditioning.drop(data.y.index_select(0, batches.last_rows()), data.info.classes(), generator)
-                         : torch::Tensor();
+    const torch::Tensor labels = drop_labels(data.y.defined() ? data.y.index_select(0, batches.last_rows()) : torch::Tensor(),
+                                             data.info.classes(), options.conditioning.label_dropout, generator);
     const torch::Tensor loss = models::edm_loss(model.raw(labels), x, model.edm, generator);
     loss.backward();
     adam.step();

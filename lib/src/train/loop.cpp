@@ -6,10 +6,10 @@
 #include "gm/base/log.hpp"
 #include "gm/base/progress.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/base/text.hpp"
+#include "gm/data/labels.hpp"
 #include "gm/io/output.hpp"
 #include "gm/nn/unet.hpp"
-
-#include <sstream>
 
 namespace gm::train {
 
@@ -46,9 +46,9 @@ void ConditioningOptions::check() const {
   if (!(label_dropout >= 0 && label_dropout < 1)) usage_fail("--label-dropout {}: must be in [0, 1)", label_dropout);
 }
 
-torch::Tensor ConditioningOptions::drop(const torch::Tensor& labels, std::int64_t classes, at::Generator& generator) const {
-  if (!labels.defined() || label_dropout == 0) return labels;
-  const torch::Tensor dropped = torch::rand({labels.size(0)}, generator, torch::kFloat).to(labels.device()) < label_dropout;
+torch::Tensor drop_labels(const torch::Tensor& labels, std::int64_t classes, double rate, at::Generator& generator) {
+  if (!labels.defined() || rate == 0) return labels;
+  const torch::Tensor dropped = torch::rand({labels.size(0)}, generator, torch::kFloat).to(labels.device()) < rate;
   return torch::where(dropped, torch::full_like(labels, classes), labels);
 }
 
@@ -56,9 +56,7 @@ namespace {
 
 std::vector<std::int64_t> integer_list(const std::string& text, const char* option) {
   std::vector<std::int64_t> values;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
+  for (const std::string& item : split(text, ',')) {
     char* end = nullptr;
     const long long value = std::strtoll(item.c_str(), &end, 10);
     if (item.empty() || *end != '\0' || value < 0) usage_fail("{} {}: expected numbers such as 1,2,2", option, text);
@@ -107,15 +105,10 @@ TrainingData load_training_data(const std::string& path, const Context& context,
   data.info.shape.assign(raw.sizes().begin() + 1, raw.sizes().end());
   const bool is_image = raw.dim() == 4 && data::is_image_shape(raw.sizes().slice(1));
   if (is_image && images) {
-    data::Range range{0, 255};
-    if (x_set.has_attr("range")) {
-      const auto given = x_set.doubles_attr("range");
-      if (given.size() != 2 || !(given[1] > given[0])) fail("{}: /x range attribute is not [lo, hi]", path);
-      range = {given[0], given[1]};
-    } else if (raw.scalar_type() != torch::kByte) {
+    const auto range = io::range_attr(x_set);
+    if (!range && raw.scalar_type() != torch::kByte)
       fail("{}: /x holds float images without a range attribute, so their scale is unknown", path);
-    }
-    data.info.image_range = range;
+    data.info.image_range = range.value_or(data::Range{0, 255});
   } else if (raw.dim() != 2) {
     fail("{}: /x has shape {}; gm-train {} models {}", path, shape_text(raw.sizes()), trainer,
          images ? "vectors [N, D] or images [N, C, H, W] with C 1 or 3" : "vectors [N, D]");
@@ -127,12 +120,9 @@ TrainingData load_training_data(const std::string& path, const Context& context,
   if (labelled) {
     if (!root.has_dataset("y")) fail("{}: --conditional yes needs class labels, and the file has no /y", path);
     const h5::Dataset y_set = root.dataset("y");
-    const torch::Tensor y = y_set.read();
-    if (y.dim() != 1 || y.size(0) != raw.size(0) || y.is_floating_point())
-      fail("{}: /y is not one integer label per row of /x", path);
-    data.y = y.to(torch::kLong);
-    const std::int64_t low = data.y.min().item<std::int64_t>(), high = data.y.max().item<std::int64_t>();
-    if (low < 0 || high > (1 << 20)) fail("{}: /y labels run from {} to {}; gm needs 0 .. C-1", path, low, high);
+    data.y = data::checked_labels(y_set.read(), raw.size(0), y_set.where());
+    const std::int64_t high = data.y.max().item<std::int64_t>();
+    if (high > (1 << 20)) fail("{}: /y labels reach {}; gm takes at most 2^20 classes", path, high);
     if (y_set.has_attr("class_names")) data.info.class_names = y_set.strings_attr("class_names");
     if (static_cast<std::int64_t>(data.info.class_names.size()) <= high) {
       if (!data.info.class_names.empty()) fail("{}: /y holds label {} past its {} class_names", path, high, data.info.class_names.size());

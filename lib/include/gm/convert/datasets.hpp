@@ -34,9 +34,6 @@ Arrays read_image_folder(const std::string& folder, int size);
 // array) and y when present. uint8 stays uint8; other numbers become float32.
 Arrays read_arrays(const std::string& path, const std::string& labels, const std::string& key);
 
-// Class names given as "a,b,c", or the label values as text when `given` is empty.
-std::vector<std::string> class_names_for(const torch::Tensor& y, const std::string& given);
-
 // CIFAR-10-LT's profile: class c keeps floor(n_max * factor^(-c / (C - 1))) of its rows, n_max
 // being the largest class's count; which rows, by seed. Returns the kept row indices, in order.
 torch::Tensor long_tail_rows(const torch::Tensor& y, std::int64_t classes, double factor, std::uint64_t seed);

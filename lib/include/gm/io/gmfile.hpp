@@ -2,6 +2,7 @@
 // dataset, samples and model files that the tools pass to each other.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +28,12 @@ struct Input {
   Kind kind;
   nlohmann::json record;
 };
+
+// A path that names gm HDF5: .h5, .hdf5, or "-" for a stream.
+bool is_h5_name(const std::string& path);
+
+// The /x `range` attribute [lo, hi], checked, when the dataset has one.
+std::optional<std::array<double, 2>> range_attr(const h5::Dataset& x);
 
 // Opens a gm file (or "-" for stdin), checks gm_format and that its kind is one of `accepted`.
 Input open_gm(const std::string& path, const std::vector<Kind>& accepted);

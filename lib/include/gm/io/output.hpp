@@ -11,6 +11,8 @@ namespace gm::io {
 
 // Reads a whole file, or stdin for "-", into memory.
 std::vector<char> read_all(const std::string& path);
+// The same, as a string of bytes.
+std::string read_bytes(const std::string& path);
 
 // Opens a gm HDF5 input read-only; "-" reads stdin fully and opens it as a file image.
 h5::File open_input(const std::string& path);

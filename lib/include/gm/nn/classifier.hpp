@@ -22,7 +22,8 @@ class ConvClassifierImpl : public torch::nn::Module {
  public:
   explicit ConvClassifierImpl(const ConvClassifierConfig& config);
   torch::Tensor features(const torch::Tensor& x);  // images in [-1, 1] -> [N, features]
-  torch::Tensor forward(const torch::Tensor& x);   // -> logits [N, classes]
+  torch::Tensor logits(const torch::Tensor& features);  // features -> logits [N, classes]
+  torch::Tensor forward(const torch::Tensor& x) { return logits(features(x)); }
   const ConvClassifierConfig& config() const { return config_; }
 
  private:

@@ -42,9 +42,11 @@ struct ConditioningOptions {
   double label_dropout = 0.1;  // fraction of rows trained with the "no label" token
   void register_on(CLI::App& app);
   void check() const;
-  // The batch's labels with a random `label_dropout` of them replaced by the token `classes`.
-  torch::Tensor drop(const torch::Tensor& labels, std::int64_t classes, at::Generator& generator) const;
 };
+
+// Labels with a random `rate` of them replaced by the "no label" token `classes`; undefined
+// labels stay undefined.
+torch::Tensor drop_labels(const torch::Tensor& labels, std::int64_t classes, double rate, at::Generator& generator);
 
 // The UNet's shape options (see nn::UNetConfig).
 struct UNetOptions {
