@@ -235,19 +235,47 @@ std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& 
 }
 
 std::string comparison_table(const std::vector<nlohmann::json>& rows) {
-  std::string out = fmt::format("{:<24} | {:>6} {:>9} | {:>6} {:>7} {:>6} {:>8} {:>5} | {:>5} {:>9}\n", "samples", "hq",
-                                "precision", "modes", "rkl", "recall", "coverage", "tail", "NFE", "ms/sample");
+  // Fidelity | coverage | speed. Toy rows have the mode metrics; image rows FID/KID and, through a
+  // classifier, the class metrics.
+  struct Column {
+    const char* header;
+    const char* key;
+    const char* format;
+  };
+  const bool toy = !rows.empty() && rows.front().contains("modes");
+  const std::vector<std::vector<Column>> groups =
+      toy ? std::vector<std::vector<Column>>{{{"hq", "hq", "{:.3f}"}, {"precision", "precision", "{:.3f}"}},
+                                             {{"modes", "modes", "{:.0f}"}, {"rkl", "rkl", "{:.4f}"},
+                                              {"recall", "recall", "{:.3f}"}, {"coverage", "coverage", "{:.3f}"},
+                                              {"tail", "tail", ""}},
+                                             {{"NFE", "nfe", "{:.0f}"}, {"ms/sample", "ms_per_sample", "{:.4f}"}}}
+          : std::vector<std::vector<Column>>{{{"fid", "fid", "{:.2f}"}, {"kid", "kid", "{:.4f}"},
+                                              {"precision", "precision", "{:.3f}"}},
+                                             {{"recall", "recall", "{:.3f}"}, {"coverage", "coverage", "{:.3f}"},
+                                              {"classes", "classes_covered", "{:.0f}"}, {"class_kl", "class_kl", "{:.4f}"},
+                                              {"tail_recall", "tail_class_recall", "{:.3f}"}},
+                                             {{"NFE", "nfe", "{:.0f}"}, {"ms/sample", "ms_per_sample", "{:.4f}"}}};
+  const auto line = [&](const std::function<std::string(const Column&)>& text, const std::string& first) {
+    std::string out = fmt::format("{:<24}", first);
+    for (const auto& group : groups) {
+      out += " |";
+      for (const Column& column : group)
+        out += fmt::format(" {:>{}}", text(column), std::max<size_t>(6, std::string(column.header).size()));
+    }
+    return out + "\n";
+  };
+  std::string out = line([](const Column& c) { return std::string(c.header); }, "samples");
   out += std::string(out.size() - 1, '-') + "\n";
-  for (const auto& row : rows) {
-    const std::string tail = row.contains("tail_modes")
-                                 ? fmt::format("{}/{}", row["tail_modes"].get<int>(), row["tail_total"].get<int>())
-                                 : "-";
-    out += fmt::format("{:<24} | {:>6} {:>9} | {:>6} {:>7} {:>6} {:>8} {:>5} | {:>5} {:>9}\n",
-                       row["samples"].get<std::string>(), cell(row, "hq", "{:.3f}"), cell(row, "precision", "{:.3f}"),
-                       cell(row, "modes", "{:.0f}"), cell(row, "rkl", "{:.4f}"), cell(row, "recall", "{:.3f}"),
-                       cell(row, "coverage", "{:.3f}"), tail, cell(row, "nfe", "{:.0f}"),
-                       cell(row, "ms_per_sample", "{:.4f}"));
-  }
+  for (const auto& row : rows)
+    out += line(
+        [&](const Column& c) {
+          if (std::string(c.key) == "tail")
+            return row.contains("tail_modes")
+                       ? fmt::format("{}/{}", row["tail_modes"].get<int>(), row["tail_total"].get<int>())
+                       : std::string("-");
+          return cell(row, c.key, c.format);
+        },
+        row["samples"].get<std::string>());
   return out;
 }
 
