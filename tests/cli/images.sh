@@ -54,6 +54,14 @@ for key in ("fid", "kid", "precision", "recall", "density", "coverage", "classes
 assert m["classes"] == 4 and set(m["class_recall"]) == {"a", "b", "c", "d"} and len(m["tail_classes"]) == 3
 PY
 
+# 28x28 grayscale images default to the shipped Fashion-MNIST classifier.
+gm-eval s.h5 --ref d.h5 --json >default.json 2>"$meta/err" || fail "gm-eval default features: $(cat "$meta/err")"
+if "$python" - <<'PY'; then pass "28x28 gray images default to the shipped classifier"; else fail "default features"; fi
+import json
+m = json.load(open("default.json"))
+assert m["features"].endswith("share/gm/models/fmnist-classifier.h5") and m["classes"] == 10, m["features"]
+PY
+
 # Raw features on small arrays: the published formulas in numpy/scipy.
 "$python" - <<'PY'
 import numpy as np

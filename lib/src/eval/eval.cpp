@@ -12,6 +12,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/data/labels.hpp"
 #include "gm/data/toy.hpp"
 #include "gm/eval/metrics.hpp"
 #include "gm/io/gmfile.hpp"
@@ -61,6 +62,7 @@ torch::Tensor finite_rows(const torch::Tensor& x, const std::string& where) {
 struct Reference {
   torch::Tensor x;
   torch::Tensor y;  // labels, when the reference has them
+  std::vector<std::string> class_names;
   std::optional<data::ToySpec> toy;
   torch::Tensor features;  // x in the --features space, computed once
   torch::Tensor classes;   // the classifier's classes of x, or y when present
@@ -77,7 +79,11 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
   const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});
   const h5::Group root = input.file.root();
   ref.x = finite_rows(root.dataset("x").read(), input.file.label());
-  if (root.has_dataset("y")) ref.y = root.dataset("y").read().to(torch::kLong);
+  if (root.has_dataset("y")) {
+    const h5::Dataset y = root.dataset("y");
+    ref.y = data::checked_labels(y.read(), ref.x.size(0), y.where());
+    if (y.has_attr("class_names")) ref.class_names = y.strings_attr("class_names");
+  }
   if (root.has_attr("toy")) ref.toy = data::ToySpec::from_json(io::json_attr(root, "toy"), input.file.label());
   return ref;
 }
@@ -224,8 +230,10 @@ std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& 
     if (!ref) {
       ref = load_reference(options, context);
       std::tie(ref->features, ref->classes) = features.of(ref->x);
-      // The reference's own labels, when it has them, are the truth the classifier stands in for.
-      if (ref->y.defined() && features.judges_classes()) ref->classes = ref->y;
+      // The reference's own labels, when they name the classifier's classes, are the truth the
+      // classifier stands in for.
+      if (ref->y.defined() && features.judges_classes() && ref->class_names == features.classifier().data.class_names)
+        ref->classes = ref->y;
     }
     return *ref;
   };
