@@ -1,11 +1,13 @@
 """Peer benchmark: each gm trainer against the same model, loss, optimiser and averaging written in
 Python PyTorch, timed in one run on this machine. Prints steps/s and the ratio gm / Python.
 
-    python3 bench/peer_train.py [--steps N] [--threads T] [--tools BUILD/cmd]
+    python3 bench/peer_train.py [--steps N] [--threads T] [--tools BUILD/cmd] [--unet FMNIST.h5 [--unet-steps N]]
 
 gm's rate is measured end to end from two runs of the tool (N and N/5 steps), so process start-up
 and writing the model cancel out; Python's is timed in-process after a warm-up. Both use the same
-data, batch, widths and thread count.
+data, batch, widths and thread count. With --unet (a dataset file from gm-convert of Fashion-MNIST),
+it also times the class-conditional UNet of gm-train diffusion --arch unet, at its defaults and
+batch 64, against the same UNet written here.
 """
 import argparse
 import math
@@ -22,6 +24,8 @@ F = torch.nn.functional
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=2000)
 parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--unet", help="Fashion-MNIST dataset file: also time the UNet")
+parser.add_argument("--unet-steps", type=int, default=100)
 parser.add_argument("--tools", default=os.path.join(os.path.dirname(__file__), "..", "build", "cmd"))
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
@@ -64,7 +68,7 @@ def mlp(inputs, outputs, activation):
 
 
 def edm_denoise(net, x, sigma, sd, consistency_min=None):
-    s = sigma[:, None]
+    s = sigma.view(-1, *[1] * (x.dim() - 1))
     s2 = s * s + sd * sd
     if consistency_min is None:
         c_skip, c_out = sd * sd / s2, s * sd / s2.sqrt()
@@ -193,6 +197,124 @@ def progressive_step(data, sd, teacher_path):
     return step
 
 
+def group_norm(channels):
+    groups = min(8, channels)
+    while channels % groups:
+        groups -= 1
+    return torch.nn.GroupNorm(groups, channels)
+
+
+class ResBlock(torch.nn.Module):
+    def __init__(self, cin, cout, emb):
+        super().__init__()
+        self.norm1, self.conv1 = group_norm(cin), torch.nn.Conv2d(cin, cout, 3, padding=1)
+        self.embed = torch.nn.Linear(emb, cout)
+        self.norm2, self.conv2 = group_norm(cout), torch.nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = torch.nn.Conv2d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x, emb):
+        h = self.conv1(F.silu(self.norm1(x))) + self.embed(F.silu(emb))[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return (self.skip(x) if self.skip is not None else x) + h
+
+
+class Attention(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.norm, self.qkv, self.proj = group_norm(c), torch.nn.Conv2d(c, 3 * c, 1), torch.nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).view(n, 3, c, h * w).unbind(1)
+        weights = torch.softmax(q.transpose(1, 2) @ k / math.sqrt(c), -1)
+        return x + self.proj((v @ weights.transpose(1, 2)).view(n, c, h, w))
+
+
+class Step(torch.nn.Module):
+    """gm's UNet step: a residual block (and attention), or a stride-2 conv down / doubling up."""
+
+    def __init__(self, cin, cout, emb, attention=False, resample=None):
+        super().__init__()
+        self.res = ResBlock(cin, cout, emb) if resample is None else None
+        self.attention = Attention(cout) if attention else None
+        self.resample = resample
+        self.conv = torch.nn.Conv2d(cin, cin, 3, stride=2 if resample == "down" else 1, padding=1) if resample else None
+
+    def forward(self, x, emb):
+        if self.res is not None:
+            x = self.res(x, emb)
+        if self.attention is not None:
+            x = self.attention(x)
+        if self.resample == "up":
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+        return self.conv(x) if self.conv is not None else x
+
+
+class UNet(torch.nn.Module):
+    """gm's nn::UNet at its defaults: width 32, multipliers 1,2,2, one block, attention at 7."""
+
+    def __init__(self, classes=10, width=32, multipliers=(1, 2, 2), attention=(7,), resolution=28):
+        super().__init__()
+        emb = 4 * width
+        self.register_buffer("frequencies", torch.randn(32) * 16)
+        self.embed, self.embed_out = torch.nn.Linear(64, emb), torch.nn.Linear(emb, emb)
+        self.class_embed = torch.nn.Embedding(classes + 1, emb)
+        self.input = torch.nn.Conv2d(1, width, 3, padding=1)
+        self.down, self.middle, self.up = torch.nn.ModuleList(), torch.nn.ModuleList(), torch.nn.ModuleList()
+        skips, ch, res = [width], width, resolution
+        for level, m in enumerate(multipliers):
+            self.down.append(Step(ch, width * m, emb, res in attention))
+            ch = width * m
+            skips.append(ch)
+            if level + 1 < len(multipliers):
+                self.down.append(Step(ch, ch, emb, resample="down"))
+                skips.append(ch)
+                res //= 2
+        self.middle.extend([Step(ch, ch, emb, True), Step(ch, ch, emb)])
+        for level in reversed(range(len(multipliers))):
+            for _ in range(2):
+                self.up.append(Step(ch + skips.pop(), width * multipliers[level], emb, res in attention))
+                ch = width * multipliers[level]
+            if level > 0:
+                self.up.append(Step(ch, ch, emb, resample="up"))
+                res *= 2
+        self.output_norm, self.output = group_norm(ch), torch.nn.Conv2d(ch, 1, 3, padding=1)
+
+    def forward(self, x, noise, labels):
+        phase = 2 * math.pi * noise[:, None] * self.frequencies[None, :]
+        emb = self.embed_out(F.silu(self.embed(torch.cat([phase.cos(), phase.sin()], 1)))) + self.class_embed(labels)
+        h = self.input(x)
+        skips = [h]
+        for step in self.down:
+            h = step(h, emb)
+            skips.append(h)
+        for step in self.middle:
+            h = step(h, emb)
+        for step in self.up:
+            if step.res is not None:
+                h = torch.cat([h, skips.pop()], 1)
+            h = step(h, emb)
+        return self.output(F.silu(self.output_norm(h)))
+
+
+def unet_step(images, labels, sd, batch=64):
+    net = UNet()
+    ema = [p.detach().clone() for p in net.parameters()]
+    adam = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def step():
+        rows = torch.randint(0, images.shape[0], (batch,))
+        y, cls = images[rows], labels[rows]
+        cls = torch.where(torch.rand(batch) < 0.1, torch.full_like(cls, 10), cls)
+        sigma = (torch.randn(batch) * 1.2 - 1.2).exp()
+        s = sigma.view(-1, 1, 1, 1)
+        denoised = edm_denoise(lambda x, c: net(x, c, cls), y + s * torch.randn_like(y), sigma, sd)
+        loss = (((s * s + sd * sd) / (s * sd) ** 2) * (denoised - y) ** 2).mean()
+        return descend(adam, loss, ema, net.parameters())
+
+    return step, sum(p.numel() for p in net.parameters())
+
+
 def python_rate(step, steps):
     for _ in range(20):
         step()
@@ -232,3 +354,15 @@ with tempfile.TemporaryDirectory() as tmp:
         peer = python_rate(step, args.steps)
         print(f"{name:<12} {fast:8.1f} {peer:8.1f} {fast / peer:10.2f}")
         sys.stdout.flush()
+    if args.unet:
+        f = h5py.File(args.unet, "r")
+        images = torch.from_numpy(f["x"][:]).float() / 127.5 - 1
+        labels = torch.from_numpy(f["y"][:]).long()
+        step, count = unet_step(images, labels, images.std().item())
+        command = ["gm-train", "diffusion", "--arch", "unet", "--data", args.unet, "--batch", "64", "-o",
+                   os.path.join(tmp, "unet.h5")]
+        fast = gm_rate(command, args.unet_steps)
+        gm_count = sum(v.size for k, v in h5py.File(os.path.join(tmp, "unet.h5"), "r")["params"].items())
+        assert gm_count == count, f"the Python UNet has {count} parameters, gm's {gm_count}"
+        peer = python_rate(step, args.unet_steps)
+        print(f"{'unet':<12} {fast:8.2f} {peer:8.2f} {fast / peer:10.2f}   ({args.unet_steps} steps, batch 64, {count} parameters)")
