@@ -13,6 +13,8 @@ complete -c gm-eval -l json -d 'Print the metrics as JSON: an object, or with --
 complete -c gm-eval -l compare -d 'Score several samples files side by side, one row each'
 complete -c gm-eval -l plot -r -d 'With --compare: also draw the comparison as a PNG (needs gnuplot)'
 complete -c gm-eval -l features -r -d 'Feature extractor for FID, KID and precision/recall/density/coverage: a gm classifier (MODEL.h5, which also gives the class metrics), a TorchScript module (NET.pt, torch.jit.save) mapping rows float32 [B, ...] as /x stores them to features [B, F], or raw. Default: the shipped Fashion-MNIST classifier for 28x28 grayscale images, raw rows otherwise'
+complete -c gm-eval -l save-features -r -d 'Also write the samples\' features (and the classifier\'s classes) to this dataset file'
+complete -c gm-eval -l ref-cache -r -d 'Keep the reference\'s features in this file: read them from it when it holds this reference and extractor, otherwise compute them and write it'
 complete -c gm-eval -l kid-subsets -r -d 'KID: random subsets averaged (default: 100)'
 complete -c gm-eval -l kid-size -r -d 'KID: rows of each set per subset (fewer when a set is smaller) (default: 1000)'
 complete -c gm-eval -l k -r -d 'Neighbours for precision, recall, density and coverage (default: 5)'

@@ -62,6 +62,23 @@ m = json.load(open("default.json"))
 assert m["features"].endswith("share/gm/models/fmnist-classifier.h5") and m["classes"] == 10, m["features"]
 PY
 
+# Features saved, and the reference's features cached: the second run reads them and agrees.
+expect_exit 0 gm-eval s.h5 --ref d.h5 --features c.h5 --save-features feats.h5 --ref-cache refcache.h5 --json
+cp "$meta/out" first.json
+expect_exit 0 gm-eval s.h5 --ref d.h5 --features c.h5 --ref-cache refcache.h5 --json -v
+if [[ $err == *"reference features from refcache.h5"* ]] && cmp -s "$meta/out" first.json; then
+  pass "--ref-cache is read back and gives the same metrics"; else fail "--ref-cache: $err"; fi
+if "$python" - <<'PY'; then pass "--save-features writes the features and classes"; else fail "--save-features"; fi
+import h5py, json
+f, r = h5py.File("feats.h5"), h5py.File("refcache.h5")
+assert f["x"].shape == (16, 128) and f["y"].shape == (16,) and r["x"].shape == (160, 128)
+assert json.loads(f.attrs["features"])["path"] == "c.h5" and json.loads(r.attrs["reference"])["path"] == "d.h5"
+PY
+expect_exit 0 gm-eval s.h5 --ref d.h5 --features raw --ref-cache refcache.h5 --json -v
+if [[ $err == *"caches another reference or feature extractor"* ]]; then pass "a cache of other features is recomputed"
+else fail "stale --ref-cache was used: $err"; fi
+expect_exit 2 gm-eval --compare s.h5 gs.h5 --ref d.h5 --save-features f2.h5
+
 # Raw features on small arrays: the published formulas in numpy/scipy.
 "$python" - <<'PY'
 import numpy as np

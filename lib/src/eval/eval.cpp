@@ -2,6 +2,7 @@
 
 #include <torch/script.h>
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -17,6 +18,8 @@
 #include "gm/eval/metrics.hpp"
 #include "gm/io/gmfile.hpp"
 #include "gm/io/model_file.hpp"
+#include "gm/io/output.hpp"
+#include "gm/io/sha256.hpp"
 #include "gm/models/classifier.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/runtime.hpp"
@@ -40,6 +43,13 @@ void EvalOptions::register_on(CLI::App& app) {
                  "float32 [B, ...] as /x stores them to features [B, F], or raw. Default: the shipped Fashion-MNIST "
                  "classifier for 28x28 grayscale images, raw rows otherwise")
       ->type_name("MODEL.h5|NET.pt|raw");
+  app.add_option("--save-features", save_features,
+                 "Also write the samples' features (and the classifier's classes) to this dataset file")
+      ->type_name("FILE");
+  app.add_option("--ref-cache", ref_cache,
+                 "Keep the reference's features in this file: read them from it when it holds this reference and "
+                 "extractor, otherwise compute them and write it")
+      ->type_name("FILE");
   app.add_option("--kid-subsets", kid_subsets, "KID: random subsets averaged")->capture_default_str();
   app.add_option("--kid-size", kid_size, "KID: rows of each set per subset (fewer when a set is smaller)")
       ->capture_default_str();
@@ -66,6 +76,7 @@ struct Reference {
   std::optional<data::ToySpec> toy;
   torch::Tensor features;  // x in the --features space, computed once
   torch::Tensor classes;   // the classifier's classes of x, or y when present
+  nlohmann::json record;   // what the reference is: its file's hash, or the toy source and draw
 };
 
 Reference load_reference(const EvalOptions& options, const Context& context) {
@@ -74,10 +85,12 @@ Reference load_reference(const EvalOptions& options, const Context& context) {
     ref.toy = data::toy_spec(options.reference);
     if (options.reference_rows < 2) usage_fail("--ref-n {}: needs at least 2 rows", options.reference_rows);
     ref.x = data::toy_rows(*ref.toy, context.seed, 0, options.reference_rows, data::kReferenceStream).x;
+    ref.record = io::source_record(options.reference, {{"seed", context.seed}, {"n", options.reference_rows}});
     return ref;
   }
   const io::Input input = io::open_gm(options.reference, {io::Kind::dataset, io::Kind::samples});
   const h5::Group root = input.file.root();
+  ref.record = input.record;
   ref.x = finite_rows(root.dataset("x").read(), input.file.label());
   if (root.has_dataset("y")) {
     const h5::Dataset y = root.dataset("y");
@@ -113,6 +126,7 @@ class FeatureSpace {
     }
     if (path.empty() || path == "raw") return;
     name_ = path;
+    identity_ = {{"path", path}, {"sha256", path == "-" ? "" : io::sha256_file(path)}};
     if (io::is_h5_name(path)) {
       const io::Input input = io::open_gm(path, {io::Kind::model});
       classifier_ = models::classifier_from_file(io::read_model(input), path);
@@ -127,6 +141,7 @@ class FeatureSpace {
     module_->eval();
   }
   const std::string& name() const { return name_; }  // empty: raw rows
+  const nlohmann::json& identity() const { return identity_; }  // "raw", or the extractor's path and hash
   bool judges_classes() const { return classifier_.has_value(); }
   const models::Classifier& classifier() const { return *classifier_; }
 
@@ -162,6 +177,7 @@ class FeatureSpace {
   static constexpr const char* kShippedClassifier = "models/fmnist-classifier.h5";
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
   std::string path_, name_;
+  nlohmann::json identity_ = "raw";
   c10::Device device_;
   bool resolved_ = false;
   std::optional<torch::jit::script::Module> module_;
@@ -171,6 +187,49 @@ class FeatureSpace {
 }  // namespace
 
 namespace {
+
+// --ref-cache: the reference's features (and classes) in a gm dataset file, valid for one
+// reference and one feature extractor; /x holds the features in float64, /y the classes.
+bool read_reference_cache(const std::string& path, Reference& ref, const nlohmann::json& features) {
+  if (!std::filesystem::exists(path)) return false;
+  const io::Input input = io::open_gm(path, {io::Kind::dataset});
+  const h5::Group root = input.file.root();
+  if (!root.has_attr("reference") || !root.has_attr("features") || io::json_attr(root, "reference") != ref.record ||
+      io::json_attr(root, "features") != features) {
+    log::info("{}: caches another reference or feature extractor; recomputing it", path);
+    return false;
+  }
+  ref.features = root.dataset("x").read();
+  if (ref.features.dim() != 2 || ref.features.size(0) != ref.x.size(0) || ref.features.scalar_type() != torch::kDouble)
+    fail("{}: /x is not the reference's features [{}, F] in float64", path, ref.x.size(0));
+  if (root.has_dataset("y")) ref.classes = data::checked_labels(root.dataset("y").read(), ref.x.size(0), path + ":/y");
+  log::verbose("reference features from {}", path);
+  return true;
+}
+
+void write_reference_cache(const std::string& path, const Reference& ref, const nlohmann::json& features,
+                           const Context& context) {
+  io::H5Output out(path, {});
+  const h5::Group root = out.root();
+  io::stamp(root, io::Kind::dataset, context, {ref.record});
+  io::set_json_attr(root, "reference", ref.record);
+  io::set_json_attr(root, "features", features);
+  root.write("x", ref.features);
+  if (ref.classes.defined()) root.write("y", ref.classes);
+  out.commit();
+}
+
+// --save-features: one samples file's features (and classes) as a gm dataset file.
+void save_features(const std::string& path, const std::string& samples, const torch::Tensor& features,
+                   const torch::Tensor& classes, const nlohmann::json& extractor, const Context& context) {
+  io::H5Output out(path, {samples});
+  const h5::Group root = out.root();
+  io::stamp(root, io::Kind::dataset, context, {{{"path", samples}}});
+  io::set_json_attr(root, "features", extractor);
+  root.write("x", features);
+  if (classes.defined()) root.write("y", classes);
+  out.commit();
+}
 
 // `reference` is called after the samples file opened, so a missing input is the error reported.
 nlohmann::json evaluate_file(const std::string& path, const std::function<const Reference&()>& reference,
@@ -190,6 +249,8 @@ nlohmann::json evaluate_file(const std::string& path, const std::function<const 
     metrics[key] = root.has_attr(key) ? nlohmann::json(root.double_attr(key)) : nlohmann::json(nullptr);
   if (ref.toy) metrics.update(mode_metrics(x, *ref.toy).to_json());
   const auto [fx, classes] = features.of(x);
+  if (!options.save_features.empty())
+    save_features(options.save_features, path, fx, classes, features.identity(), context);
   const torch::Tensor& fref = ref.features;
   metrics["features"] = features.name().empty() ? "raw" : features.name();
   if (x.size(0) >= 2) {
@@ -224,12 +285,18 @@ std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& 
   if (options.kid_subsets < 1 || options.kid_size < 2) usage_fail("--kid-subsets must be positive and --kid-size at least 2");
   if (options.samples.size() > 1 && !options.compare) usage_fail("several samples files need --compare");
   if (!options.plot.empty() && !options.compare) usage_fail("--plot draws a comparison and needs --compare");
+  if (!options.save_features.empty() && options.samples.size() > 1)
+    usage_fail("--save-features stores the features of one samples file");
   FeatureSpace features(options.features, context);
   std::optional<Reference> ref;
   const auto reference = [&]() -> const Reference& {
     if (!ref) {
       ref = load_reference(options, context);
-      std::tie(ref->features, ref->classes) = features.of(ref->x);
+      features.resolve(ref->x);
+      if (options.ref_cache.empty() || !read_reference_cache(options.ref_cache, *ref, features.identity())) {
+        std::tie(ref->features, ref->classes) = features.of(ref->x);
+        if (!options.ref_cache.empty()) write_reference_cache(options.ref_cache, *ref, features.identity(), context);
+      }
       // The reference's own labels, when they name the classifier's classes, are the truth the
       // classifier stands in for.
       if (ref->y.defined() && features.judges_classes() && ref->class_names == features.classifier().data.class_names)

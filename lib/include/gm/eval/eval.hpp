@@ -23,6 +23,8 @@ struct EvalOptions {
   bool compare = false;                 // one row per samples file
   std::string plot;                     // --plot: the comparison as a PNG chart (gnuplot)
   std::string features;                 // --features: a gm classifier, a TorchScript network, or raw
+  std::string save_features;            // write the samples' features here
+  std::string ref_cache;                // the reference's features, reused across runs
   std::int64_t kid_subsets = 100;
   std::int64_t kid_size = 1000;
   int k = 5;                            // neighbours for precision, recall, density, coverage
