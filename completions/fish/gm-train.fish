@@ -38,6 +38,7 @@ complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l resume -r -d 
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l parametrisation -r -d 'What the network predicts: edm (EDM preconditioning, Karras et al. 2022), or a DDPM of 1000 linear-beta steps (Ho et al. 2020) predicting eps (the noise) or v (Salimans & Ho 2022) (default: edm)'
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l lr -r -d 'Adam learning rate (default: 0.001)'
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l ema -r -d 'Decay of the exponential moving average of the weights (default: 0.999)'
+complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l ema-rampup -r -d 'EDM\'s ramp-up: the average\'s half-life is at most this fraction of the steps so far; 0 turns it off (default: 0.05)'
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l arch -r -d 'Network: mlp (vectors), unet (images), or auto: whichever fits the data (default: auto)'
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l hidden -r -d 'MLP: width of the hidden layers (default: 128)'
 complete -c gm-train -n '__fish_seen_subcommand_from diffusion' -l depth -r -d 'MLP: hidden layers after the input layer (default: 3)'

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -65,7 +67,7 @@ TEST(Optimiser, WeightAverageIsExponential) {
   gm::nn::Mlp net = small_mlp();
   gm::train::FlatParameters parameters(*net);
   const auto start = parameters.values().clone();
-  gm::train::WeightAverage ema(parameters, 0.9);
+  gm::train::WeightAverage ema(parameters, {0.9, 0.0});
   torch::NoGradGuard no_grad;
   parameters.values().add_(1.0);
   ema.update();
@@ -73,6 +75,24 @@ TEST(Optimiser, WeightAverageIsExponential) {
   // w2 = 0.81 w0 + 0.19 (w0 + 1) = w0 + 0.19
   const auto names = parameters.unflatten(start + 0.19);
   for (const auto& [name, value] : ema.weights()) EXPECT_TRUE(torch::allclose(value, names.at(name), 1e-6, 1e-6)) << name;
+}
+
+// EDM's ramp-up: the half-life (ln 0.5 / ln decay steps) is capped at rampup x updates, so the
+// first update copies the weights and the decay grows to the configured one.
+TEST(Optimiser, WeightAverageRampsUpLikeEdm) {
+  gm::nn::Mlp net = small_mlp();
+  gm::train::FlatParameters parameters(*net);
+  gm::train::WeightAverage ema(parameters, {0.999, 0.05});
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(ema.current_decay(), 0.0);
+  parameters.values().add_(1.0);
+  ema.update();
+  const auto copied = parameters.unflatten(parameters.values());
+  for (const auto& [name, value] : ema.weights()) EXPECT_TRUE(torch::equal(value, copied.at(name))) << name;
+  for (int i = 1; i < 1200; ++i) ema.update();
+  EXPECT_NEAR(ema.current_decay(), std::pow(0.5, 1.0 / 60.0), 1e-12);  // half-life 0.05 x 1200 = 60 steps
+  for (int i = 1200; i < 20000; ++i) ema.update();
+  EXPECT_NEAR(ema.current_decay(), 0.999, 1e-12);  // 0.05 x 20000 = 1000 > 693 steps
 }
 
 }  // namespace

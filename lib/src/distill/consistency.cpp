@@ -18,7 +18,7 @@ void ConsistencyOptions::register_on(CLI::App& app) {
   loop.register_on(app);
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
   app.add_option("--target-ema", target_ema, "Decay mu of the target network")->capture_default_str();
-  app.add_option("--ema", ema_decay, "Decay of the weight average that gm-sample uses")->capture_default_str();
+  ema.register_on(app, "Decay of the weight average that gm-sample uses");
   app.add_option("--grid", grid, "Points N of the Karras discretisation the teacher steps between")
       ->capture_default_str();
   app.add_option("--huber-c", huber_c, "Pseudo-Huber constant c; 0 picks 0.00054 sqrt(d)")->capture_default_str();
@@ -27,6 +27,7 @@ void ConsistencyOptions::register_on(CLI::App& app) {
 void distill_consistency(const ConsistencyOptions& options, const Context& context) {
   options.loop.check();
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
+  options.ema.check();
   if (!(options.target_ema >= 0 && options.target_ema < 1)) usage_fail("--target-ema {}: must be in [0, 1)", options.target_ema);
   if (options.grid < 2) usage_fail("--grid {}: needs at least 2 points", options.grid);
   if (options.huber_c < 0) usage_fail("--huber-c {}: must be zero or positive", options.huber_c);
@@ -50,7 +51,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
                huber_c);
 
   train::FlatParameters parameters(*student.net), target_parameters(*target.net);
-  train::WeightAverage ema(parameters, options.ema_decay);
+  train::WeightAverage ema(parameters, options.ema);
   train::Adam adam(parameters, {options.learning_rate});
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
   train::ResumeState state;

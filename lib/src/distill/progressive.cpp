@@ -18,8 +18,7 @@ void ProgressiveOptions::register_on(CLI::App& app) {
   app.add_option("--to-steps", to_steps, "Steps of the final student; each round halves the steps")
       ->capture_default_str();
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
-  app.add_option("--ema", ema_decay, "Decay of the weight average; each round's teacher is the average")
-      ->capture_default_str();
+  ema.register_on(app, "Decay of the weight average; each round's teacher is the average");
 }
 
 std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps, double sigma_min, double sigma_max,
@@ -45,6 +44,7 @@ std::vector<std::vector<double>> progressive_grids(int from_steps, int to_steps,
 void distill_progressive(const ProgressiveOptions& options, const Context& context) {
   options.loop.check();
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
+  options.ema.check();
   TeacherRun run = load_teacher(options.teacher, options.loop.data, context, "progressive");
   models::DiffusionModel& teacher = run.teacher;
   const train::TrainingData& data = run.data;
@@ -92,7 +92,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     student.net->train();
     student.grid = coarse;
     train::FlatParameters parameters(*student.net);
-    train::WeightAverage ema(parameters, options.ema_decay);
+    train::WeightAverage ema(parameters, options.ema);
     train::Adam adam(parameters, {options.learning_rate});
     const torch::Tensor fine_t = torch::tensor(fine, torch::kFloat).to(context.device);
     const auto coarse_count = static_cast<std::int64_t>(coarse.size()) - 1;

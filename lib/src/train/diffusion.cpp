@@ -19,7 +19,7 @@ void DiffusionTrainOptions::register_on(CLI::App& app) {
                  "linear-beta steps (Ho et al. 2020) predicting eps (the noise) or v (Salimans & Ho 2022)")
       ->capture_default_str();
   app.add_option("--lr", learning_rate, "Adam learning rate")->capture_default_str();
-  app.add_option("--ema", ema_decay, "Decay of the exponential moving average of the weights")->capture_default_str();
+  ema.register_on(app, "Decay of the exponential moving average of the weights");
   app.add_option("--arch", arch, "Network: mlp (vectors), unet (images), or auto: whichever fits the data")
       ->capture_default_str();
   app.add_option("--hidden", hidden, "MLP: width of the hidden layers")->capture_default_str();
@@ -33,6 +33,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   if (!models::is_parametrisation(options.parametrisation))
     usage_fail("--parametrisation {}: expected edm, eps or v", options.parametrisation);
   if (!(options.learning_rate > 0)) usage_fail("--lr {}: must be positive", options.learning_rate);
+  options.ema.check();
   if (options.hidden < 1 || options.depth < 0) usage_fail("--hidden and --depth must be positive");
   if (options.arch != "auto" && options.arch != "mlp" && options.arch != "unet")
     usage_fail("--arch {}: expected mlp, unet or auto", options.arch);
@@ -65,7 +66,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
                data.info.classes(), model.edm.sigma_data);
 
   FlatParameters parameters(*model.net);
-  WeightAverage ema(parameters, options.ema_decay);
+  WeightAverage ema(parameters, options.ema);
   Adam adam(parameters, {options.learning_rate});
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   ResumeState state;

@@ -178,7 +178,10 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
   file.family = family;
   file.config = std::move(config);
   file.params = nn::parameters_of(module);
-  if (ema) file.ema = ema->weights();
+  if (ema) {
+    file.ema = ema->weights();
+    file.config["ema"] = {{"decay", ema->options().decay}, {"rampup", ema->options().rampup}};
+  }
   file.buffers = nn::buffers_of(module);
   for (const auto& [name, values] : curves) file.history.emplace(name, torch::tensor(values));
   file.resume = std::move(resume);

@@ -1,6 +1,9 @@
 #include "gm/train/optimiser.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include <CLI/CLI.hpp>
 
 #include "gm/base/error.hpp"
 
@@ -60,14 +63,39 @@ void Adam::track(ResumeState& state, const std::string& name) {
   state.track(name + ".steps", &steps_);
 }
 
-WeightAverage::WeightAverage(const FlatParameters& parameters, double decay)
-    : parameters_(parameters), decay_(decay), weights_(parameters.values().clone()) {
+void EmaOptions::register_on(CLI::App& app, const std::string& help) {
+  app.add_option("--ema", decay, help)->capture_default_str();
+  app.add_option("--ema-rampup", rampup,
+                 "EDM's ramp-up: the average's half-life is at most this fraction of the steps so far; 0 turns it off")
+      ->capture_default_str();
+}
+
+void EmaOptions::check() const {
   if (!(decay >= 0 && decay < 1)) usage_fail("--ema {}: must be in [0, 1)", decay);
+  if (!(rampup >= 0)) usage_fail("--ema-rampup {}: must be zero or positive", rampup);
+}
+
+WeightAverage::WeightAverage(const FlatParameters& parameters, const EmaOptions& options)
+    : parameters_(parameters), options_(options), weights_(parameters.values().clone()) {
+  options.check();
+}
+
+double WeightAverage::current_decay() const {
+  if (options_.rampup == 0 || options_.decay == 0) return options_.decay;
+  const double half_life = std::log(0.5) / std::log(options_.decay);
+  const double ramped = std::min(half_life, options_.rampup * static_cast<double>(updates_));
+  return ramped > 0 ? std::pow(0.5, 1.0 / ramped) : 0.0;
 }
 
 void WeightAverage::update() {
   torch::NoGradGuard no_grad;
-  weights_.lerp_(parameters_.values(), 1.0 - decay_);
+  weights_.lerp_(parameters_.values(), 1.0 - current_decay());
+  ++updates_;
+}
+
+void WeightAverage::track(ResumeState& state, const std::string& name) {
+  state.track(name, &weights_);
+  state.track(name + ".updates", &updates_);
 }
 
 }  // namespace gm::train

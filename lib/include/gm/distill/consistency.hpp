@@ -11,7 +11,7 @@ struct ConsistencyOptions {
   train::LoopOptions loop;
   double learning_rate = 1e-4;
   double target_ema = 0.95;  // mu of the target network theta^-
-  double ema_decay = 0.999;  // the weights sampled with
+  train::EmaOptions ema;     // the weights sampled with
   int grid = 18;             // N: Karras discretisation of [sigma_min, sigma_max]
   double huber_c = 0;        // pseudo-Huber c; 0 picks 0.00054 sqrt(d) (iCT)
 

@@ -12,7 +12,7 @@ struct ProgressiveOptions {
   int from_steps = 64;      // the teacher's Euler (DDIM) steps in the first round
   int to_steps = 1;         // the final student's steps
   double learning_rate = 1e-4;
-  double ema_decay = 0.999;
+  train::EmaOptions ema;
 
   void register_on(CLI::App& app);
 };

@@ -11,7 +11,7 @@ struct DiffusionTrainOptions {
   LoopOptions loop;
   std::string parametrisation = "edm";
   double learning_rate = 1e-3;
-  double ema_decay = 0.999;
+  EmaOptions ema;
   std::string arch = "auto";  // mlp, unet, or auto: unet for images, mlp for vectors
   std::int64_t hidden = 128;
   std::int64_t depth = 3;

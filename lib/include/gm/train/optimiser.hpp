@@ -9,6 +9,10 @@
 
 #include <torch/torch.h>
 
+namespace CLI {
+class App;
+}
+
 #include "gm/nn/state.hpp"
 #include "gm/train/resume.hpp"
 
@@ -58,18 +62,31 @@ class Adam {
   std::int64_t steps_ = 0;
 };
 
-// An exponential moving average of the parameters: w <- decay w + (1 - decay) theta.
+// An exponential moving average of the parameters, w <- beta w + (1 - beta) theta, with EDM's
+// ramp-up (Karras et al. 2022): the half-life in steps, ln 0.5 / ln decay, is capped at
+// rampup x the updates so far. Without it a short run's average still holds much of the
+// initial weights (0.999^1200 = 30%).
+struct EmaOptions {
+  double decay = 0.999;
+  double rampup = 0.05;  // 0: no ramp-up
+  void register_on(CLI::App& app, const std::string& help);
+  void check() const;
+};
 class WeightAverage {
  public:
-  WeightAverage(const FlatParameters& parameters, double decay);
+  WeightAverage(const FlatParameters& parameters, const EmaOptions& options);
   void update();
   nn::NamedTensors weights() const { return parameters_.unflatten(weights_); }
-  void track(ResumeState& state, const std::string& name) { state.track(name, &weights_); }
+  void track(ResumeState& state, const std::string& name);
+  // The decay the next update uses.
+  double current_decay() const;
+  const EmaOptions& options() const { return options_; }
 
  private:
   const FlatParameters& parameters_;
-  double decay_;
+  EmaOptions options_;
   torch::Tensor weights_;
+  std::int64_t updates_ = 0;
 };
 
 }  // namespace gm::train
