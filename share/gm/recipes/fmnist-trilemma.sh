@@ -33,14 +33,14 @@ cp "$out/t10k.h5" "$out/fmnist/ref.h5"
 gm-convert "$out/train.h5" "$out/fmnist-lt/data.h5" --imbalance 100 --seed 1
 gm-convert "$out/t10k.h5" "$out/fmnist-lt/ref.h5" --imbalance 100 --seed 1
 
-# Trains every model of one dataset in DIR; its log goes to DIR/train.log.
+# Trains every model of one dataset in DIR; its log, with progress lines (-v), goes to DIR/train.log.
 train_dataset() {
   local dir=$1
-  gm-train gan --data "$dir/data.h5" --steps "$gan_steps" --batch 64 --seed 1 --threads 1 -o "$dir/gan.h5"
-  gm-train diffusion --data "$dir/data.h5" --steps "$unet_steps" --batch 64 --seed 1 --threads 1 -o "$dir/edm.h5"
-  gm-distill consistency "$dir/edm.h5" --data "$dir/data.h5" --steps "$cm_steps" --batch 64 --seed 1 --threads 1 \
+  gm-train gan -v --data "$dir/data.h5" --steps "$gan_steps" --batch 64 --seed 1 --threads 1 -o "$dir/gan.h5"
+  gm-train diffusion -v --data "$dir/data.h5" --steps "$unet_steps" --batch 64 --seed 1 --threads 1 -o "$dir/edm.h5"
+  gm-distill consistency -v "$dir/edm.h5" --data "$dir/data.h5" --steps "$cm_steps" --batch 64 --seed 1 --threads 1 \
     -o "$dir/cm.h5"
-  gm-distill progressive "$dir/edm.h5" --data "$dir/data.h5" --from-steps 8 --to-steps 2 --steps "$pd_steps" \
+  gm-distill progressive -v "$dir/edm.h5" --data "$dir/data.h5" --from-steps 8 --to-steps 2 --steps "$pd_steps" \
     --batch 64 --seed 1 --threads 1 -o "$dir/pd2.h5"
 }
 
