@@ -7,6 +7,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/io/limits.hpp"
 
 namespace gm::h5 {
 namespace {
@@ -28,15 +29,6 @@ herr_t collect_innermost(unsigned n, const H5E_error2_t* err, void* data) {
   auto* out = static_cast<std::string*>(data);
   if (n == 0 && err->desc) *out = err->desc;
   return 0;
-}
-
-// Refuses reads larger than this process could ever hold, so a hostile shape cannot
-// trigger a huge allocation.
-std::uint64_t max_read_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
-                               : (std::uint64_t{1} << 34);
 }
 
 void check(herr_t rc, const std::string& where, const char* what) {
@@ -397,10 +389,10 @@ torch::Tensor Dataset::read_rows(std::int64_t start, std::int64_t count) const {
   const torch::ScalarType type = scalar_type();
   std::uint64_t bytes = static_cast<std::uint64_t>(count) * c10::elementSize(type);
   for (size_t i = 1; i < dims.size(); ++i) {
-    if (dims[i] != 0 && bytes > max_read_bytes() / static_cast<std::uint64_t>(dims[i])) bytes = ~std::uint64_t{0};
+    if (dims[i] != 0 && bytes > io::max_buffer_bytes() / static_cast<std::uint64_t>(dims[i])) bytes = ~std::uint64_t{0};
     else bytes *= static_cast<std::uint64_t>(dims[i]);
   }
-  if (bytes > max_read_bytes()) fail("{}: {} rows are larger than this machine's memory", where(), count);
+  if (bytes > io::max_buffer_bytes()) fail("{}: {} rows are larger than gm's limit for one buffer (this machine's memory, or GM_MAX_BUFFER_MB)", where(), count);
   dims[0] = count;
   torch::Tensor out = torch::empty(dims, torch::TensorOptions().dtype(type));
   if (count == 0 || out.numel() == 0) return out;

@@ -1,6 +1,7 @@
 #include "gm/nn/classifier.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/nn/layers.hpp"
 
 namespace gm::nn {
 
@@ -21,6 +22,10 @@ ConvClassifierConfig ConvClassifierConfig::from_json(const nlohmann::json& j) {
   if (c.channels < 1 || c.channels > 64 || c.resolution < 4 || c.resolution > 1024 || c.resolution % 4 != 0 ||
       c.width < 1 || c.width > 1024 || c.features < 1 || c.features > 65536 || c.classes < 2 || c.classes > (1 << 20))
     fail("classifier config out of range: {}", j.dump());
+  const double w = static_cast<double>(c.width), side = static_cast<double>(c.resolution / 4);
+  check_parameter_bound(9 * (static_cast<double>(c.channels) * w + 7 * w * w) + 2 * w * side * side * static_cast<double>(c.features) +
+                            static_cast<double>(c.features) * static_cast<double>(c.classes + 1),
+                        j);
   return c;
 }
 

@@ -37,6 +37,12 @@ DcganConfig DcganConfig::from_json(const nlohmann::json& j) {
       c.width % 8 != 0 || c.latent < 1 || c.latent > (1 << 16) || c.classes < 0 || c.classes > (1 << 20))
     fail("DCGAN config out of range: {}", j.dump());
   if (c.levels() < 1) fail("DCGAN resolution {} does not halve to a grid of at most 7", c.resolution);
+  const double widest = static_cast<double>(c.width << (c.levels() - 1)), cells = 49;  // base grid at most 7x7
+  const double features = 4.0 * static_cast<double>(c.width), latent = static_cast<double>(c.latent);
+  check_parameter_bound(2 * latent * widest * cells + 32 * static_cast<double>(c.levels()) * widest * widest +
+                            widest * cells * features + static_cast<double>(c.classes) * (latent + features) +
+                            16 * widest * static_cast<double>(c.channels),
+                        j);
   return c;
 }
 

@@ -1,6 +1,7 @@
 #include "gm/nn/mlp.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/nn/layers.hpp"
 
 namespace gm::nn {
 
@@ -20,6 +21,8 @@ MlpConfig MlpConfig::from_json(const nlohmann::json& j) {
   if (c.in < 1 || c.out < 1 || c.hidden < 1 || c.depth < 1 || c.in > (1 << 20) || c.hidden > (1 << 16) || c.depth > 64 ||
       (c.activation != "relu" && c.activation != "leaky_relu"))
     fail("MLP config out of range: {}", j.dump());
+  const double hidden = static_cast<double>(c.hidden);
+  check_parameter_bound(hidden * (static_cast<double>(c.in + c.out) + static_cast<double>(c.depth) * (hidden + 1) + 1), j);
   return c;
 }
 

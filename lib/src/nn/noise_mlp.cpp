@@ -1,6 +1,7 @@
 #include "gm/nn/noise_mlp.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/nn/layers.hpp"
 
 namespace gm::nn {
 
@@ -24,6 +25,10 @@ NoiseMlpConfig NoiseMlpConfig::from_json(const nlohmann::json& j) {
   if (c.classes < 0 || c.classes > (1 << 20) || c.dim < 1 || c.hidden < 1 || c.depth < 0 || c.fourier < 1 || c.dim > (1 << 20) || c.hidden > (1 << 16) ||
       c.depth > 64 || c.fourier > (1 << 12))
     fail("network config out of range: {}", j.dump());
+  const double hidden = static_cast<double>(c.hidden);
+  check_parameter_bound(hidden * (2.0 * static_cast<double>(c.dim) + 2.0 * static_cast<double>(c.fourier) +
+                                  static_cast<double>(c.classes) + (static_cast<double>(c.depth) + 2) * (hidden + 1) + 2),
+                        j);
   return c;
 }
 

@@ -1,5 +1,6 @@
 #include "gm/nn/unet.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "gm/base/error.hpp"
@@ -34,6 +35,14 @@ UNetConfig UNetConfig::from_json(const nlohmann::json& j) {
   if (!ok) fail("UNet config out of range: {}", j.dump());
   if (c.resolution % (std::int64_t{1} << (c.multipliers.size() - 1)) != 0)
     fail("UNet resolution {} does not halve {} times", c.resolution, c.multipliers.size() - 1);
+  // Every block (res, attention, resampling) is at most 33 C^2 + E C for the widest C.
+  const double widest = static_cast<double>(c.width) * static_cast<double>(*std::max_element(c.multipliers.begin(), c.multipliers.end()));
+  const double embedding = 4.0 * static_cast<double>(c.width);
+  const double blocks = static_cast<double>(c.multipliers.size()) * (2.0 * static_cast<double>(c.blocks) + 2) + 2;
+  check_parameter_bound(blocks * (33 * widest * widest + embedding * widest) +
+                            embedding * (2.0 * static_cast<double>(c.fourier) + embedding + static_cast<double>(c.classes) + 1) +
+                            18 * widest * static_cast<double>(c.channels),
+                        j);
   return c;
 }
 

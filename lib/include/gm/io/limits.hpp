@@ -7,10 +7,11 @@
 
 namespace gm::io {
 
-// 16 GiB: more than any dataset gm trains on in memory, far less than a corrupt size asks for.
-inline constexpr std::uint64_t kMaxDecodedBytes = std::uint64_t{1} << 34;
+// This machine's physical memory, or GM_MAX_BUFFER_MB megabytes when that is set and smaller
+// (a batch job's memory limit, or a fuzzer's).
+std::uint64_t max_buffer_bytes();
 
-// Fails naming `where` unless `bytes` fits the cap.
+// Fails naming `where` unless `bytes` fits max_buffer_bytes().
 void check_allocation(std::uint64_t bytes, const char* what, const std::string& where);
 
 }  // namespace gm::io

@@ -1,7 +1,11 @@
 // Layers the convolutional networks share.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include "gm/base/error.hpp"
+#include "gm/io/limits.hpp"
 
 namespace gm::nn {
 
@@ -10,6 +14,14 @@ inline torch::nn::GroupNorm group_norm(std::int64_t channels) {
   std::int64_t groups = std::min<std::int64_t>(8, channels);
   while (channels % groups != 0) --groups;
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels));
+}
+
+// Fails before anything is allocated when a network config asks for more float parameters than
+// one buffer may hold (io::max_buffer_bytes): a hostile or mistaken file must not exhaust
+// memory. `bound` is an upper bound on the parameter count, in double to avoid overflow.
+inline void check_parameter_bound(double bound, const nlohmann::json& config) {
+  const double limit = static_cast<double>(io::max_buffer_bytes()) / 4;
+  if (bound > limit) fail("network config asks for up to {:.3g} parameters, over gm's limit of {:.3g}: {}", bound, limit, config.dump());
 }
 
 }  // namespace gm::nn
