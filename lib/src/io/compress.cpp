@@ -7,11 +7,6 @@
 
 namespace gm::io {
 
-void check_allocation(std::uint64_t bytes, const char* what, const std::string& where) {
-  if (bytes > kMaxDecodedBytes)
-    fail("{}: {} would take {} bytes, over gm's limit of {} for one buffer", where, what, bytes, kMaxDecodedBytes);
-}
-
 bool is_gzip(const std::string& bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
@@ -20,13 +15,20 @@ namespace {
 
 // Inflates `bytes` with the given window bits; `expected` > 0 fixes the output size.
 std::string inflate_all(const std::string& bytes, int window_bits, std::uint64_t expected, const std::string& where) {
-  z_stream stream{};
+  // zlib's state is freed on every way out, errors included.
+  struct Stream {
+    z_stream z{};
+    bool started = false;
+    ~Stream() {
+      if (started) inflateEnd(&z);
+    }
+  } guard;
+  z_stream& stream = guard.z;
+  if (expected > 0) check_allocation(expected, "the decompressed data", where);
   if (inflateInit2(&stream, window_bits) != Z_OK) fail("{}: cannot start zlib", where);
+  guard.started = true;
   std::string out;
-  if (expected > 0) {
-    check_allocation(expected, "the decompressed data", where);
-    out.reserve(expected);
-  }
+  if (expected > 0) out.reserve(expected);
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
   std::size_t fed = 0;
   char buffer[1 << 16];
@@ -42,10 +44,8 @@ std::string inflate_all(const std::string& bytes, int window_bits, std::uint64_t
     stream.avail_out = sizeof buffer;
     status = inflate(&stream, Z_NO_FLUSH);
     out.append(buffer, sizeof buffer - stream.avail_out);
-    if (out.size() > kMaxDecodedBytes || (expected > 0 && out.size() > expected)) {
-      inflateEnd(&stream);
-      fail("{}: decompresses to more than {} bytes", where, expected > 0 ? expected : kMaxDecodedBytes);
-    }
+    if (out.size() > max_buffer_bytes() || (expected > 0 && out.size() > expected))
+      fail("{}: decompresses to more than {} bytes", where, expected > 0 ? expected : max_buffer_bytes());
     if (status == Z_STREAM_END) {
       // gzip allows several members one after another; gunzip joins them.
       if (window_bits > 15 && (stream.avail_in > 0 || fed < bytes.size())) {
@@ -54,17 +54,11 @@ std::string inflate_all(const std::string& bytes, int window_bits, std::uint64_t
       }
       break;
     }
-    if (status == Z_BUF_ERROR && stream.avail_in == 0 && fed == bytes.size()) {
-      inflateEnd(&stream);
+    if (status == Z_BUF_ERROR && stream.avail_in == 0 && fed == bytes.size())
       fail("{}: compressed data ends early (truncated file)", where);
-    }
-    if (status != Z_OK && status != Z_BUF_ERROR) {
-      const std::string message = stream.msg ? stream.msg : "corrupt data";
-      inflateEnd(&stream);
-      fail("{}: cannot decompress: {}", where, message);
-    }
+    if (status != Z_OK && status != Z_BUF_ERROR)
+      fail("{}: cannot decompress: {}", where, stream.msg ? stream.msg : "corrupt data");
   }
-  inflateEnd(&stream);
   if (expected > 0 && out.size() != expected)
     fail("{}: decompresses to {} bytes, its header says {}", where, out.size(), expected);
   return out;

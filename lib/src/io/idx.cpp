@@ -54,6 +54,7 @@ torch::Tensor parse_idx(const std::string& given, const std::string& where) {
   if (bytes.size() - header != need)
     fail("{}: IDX header says {} bytes of data, the file has {}", where, need, bytes.size() - header);
   torch::Tensor out = torch::empty(shape, type.scalar);
+  if (need == 0) return out;  // an empty tensor has no data pointer to copy to
   auto* dst = static_cast<unsigned char*>(out.data_ptr());
   const unsigned char* src = p + header;
   if (type.size == 1) {

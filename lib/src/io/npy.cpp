@@ -84,7 +84,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   if (data_at > bytes.size()) fail("{}: npy header of {} bytes runs past the end of the file", where, header_size);
   const std::string header = bytes.substr(8 + length_size, header_size);
 
-  static const std::regex descr_pattern("'([<>|=])([biuf])([0-9]+)'");
+  static const std::regex descr_pattern("'([<>|=])([biuf])([0-9]{1,2})'");  // sizes 1-8: two digits at most
   const std::string descr = header_value(header, "descr", where);
   std::smatch m;
   if (!std::regex_match(descr, m, descr_pattern)) fail("{}: npy dtype {} is not one gm reads", where, descr);
@@ -101,7 +101,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   const std::string inner = shape_text.substr(1, shape_text.size() - 2);
   for (auto it = std::sregex_iterator(inner.begin(), inner.end(), extent_pattern); it != std::sregex_iterator(); ++it) {
     shape.push_back(std::stoll((*it)[1].str()));
-    if (shape.back() > 0 && elements > kMaxDecodedBytes / static_cast<std::uint64_t>(shape.back()))
+    if (shape.back() > 0 && elements > max_buffer_bytes() / static_cast<std::uint64_t>(shape.back()))
       fail("{}: npy shape {} is too large", where, shape_text);
     elements *= static_cast<std::uint64_t>(shape.back());
   }
@@ -121,7 +121,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   auto* dst = static_cast<unsigned char*>(out.data_ptr());
   const auto* src = reinterpret_cast<const unsigned char*>(bytes.data() + data_at);
   if (!swap) {
-    std::memcpy(dst, src, need);
+    if (need > 0) std::memcpy(dst, src, need);  // an empty tensor may have no data pointer
   } else {
     for (std::uint64_t e = 0; e < elements; ++e)
       for (std::size_t b = 0; b < type.size; ++b) dst[e * type.size + b] = src[e * type.size + type.size - 1 - b];
