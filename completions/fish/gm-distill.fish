@@ -2,6 +2,7 @@
 complete -c gm-distill -l device -r -d 'Where to compute: auto, cpu, cuda or cuda:N (default: auto)'
 complete -c gm-distill -l threads -r -d 'CPU threads; 0 uses every core available (default: 0)'
 complete -c gm-distill -l seed -r -d 'Seed of every random stream; the same seed gives the same output (default: 0)'
+complete -c gm-distill -l deterministic -d 'Use only LibTorch\'s deterministic algorithms (matters on GPU; CPU runs are already bit-reproducible)'
 complete -c gm-distill -s q -l quiet -d 'Print errors only'
 complete -c gm-distill -s v -l verbose -d 'Print more detail; repeat for debug output'
 complete -c gm-distill -l config -r -d 'Read options from a TOML or INI file (CLI11 config format)'

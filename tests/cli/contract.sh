@@ -6,7 +6,7 @@ for tool in gm-train gm-distill gm-sample gm-eval gm-convert; do
   out=$(cat "$meta/out")
   [[ $out == *"Usage: $tool"* && $out == *"Examples:"* && $out == *"See also:"* ]] \
     && pass "$tool --help has usage, examples and see also" || fail "$tool --help lacks usage/examples/see also"
-  for option in --device --threads --seed --quiet --verbose --config --version; do
+  for option in --device --threads --seed --deterministic --quiet --verbose --config --version; do
     [[ $out == *"$option"* ]] || fail "$tool --help does not list $option"
   done
   expect_exit 0 "$tool" --version
@@ -31,6 +31,13 @@ import h5py, numpy as np
 a, b = h5py.File("cfg.h5")["x"][:], h5py.File("direct.h5")["x"][:]
 assert np.array_equal(a, b)
 PY
+
+# --deterministic changes nothing on CPU, where gm is bit-reproducible already.
+expect_exit 0 gm-sample toy:ring8 -n 10 --seed 4 --deterministic -o det.h5
+"$python" -c "
+import h5py, numpy as np
+assert np.array_equal(h5py.File('det.h5')['x'][:], h5py.File('direct.h5')['x'][:])" \
+  && pass "--deterministic gives the same rows on CPU" || fail "--deterministic changed the rows"
 
 # Bad device names are usage errors; a missing CUDA device is a failure.
 expect_exit 2 gm-sample toy:ring8 -n 1 -o d.h5 --device gpu0

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <hdf5.h>
@@ -48,6 +49,14 @@ int available_cores() {
     if (n > 0) return n;
   }
   return 1;
+}
+
+void use_deterministic_algorithms() {
+  // Read when cuBLAS starts, which is after this: the first CUDA GEMM. A value the user set wins.
+  setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", 0);
+  at::globalContext().setDeterministicAlgorithms(true, false);
+  at::globalContext().setDeterministicCuDNN(true);
+  at::globalContext().setBenchmarkCuDNN(false);
 }
 
 int configure_threads(int requested) {

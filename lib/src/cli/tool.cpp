@@ -43,6 +43,9 @@ void CommonOptions::register_on(CLI::App& app) {
   app.add_option("--seed", seed, "Seed of every random stream; the same seed gives the same output")
       ->capture_default_str()
       ->group(group);
+  app.add_flag("--deterministic", deterministic,
+               "Use only LibTorch's deterministic algorithms (matters on GPU; CPU runs are already bit-reproducible)")
+      ->group(group);
   app.add_flag("-q,--quiet", quiet, "Print errors only")->group(group);
   app.add_flag("-v,--verbose", verbose, "Print more detail; repeat for debug output")->group(group);
   app.set_config("--config", "", "Read options from a TOML or INI file (CLI11 config format)")
@@ -125,6 +128,7 @@ int Tool::run(int argc, char** argv, const std::function<void(const Context&)>& 
     context.threads = configure_threads(common_.threads);
     context.device = parse_device(common_.device);
     context.seed = common_.seed;
+    if (common_.deterministic) use_deterministic_algorithms();
     warn_if_slow_blas();
     log::debug("threads {}, device {}, seed {}", context.threads, context.device.str(), context.seed);
     body(context);

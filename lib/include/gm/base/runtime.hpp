@@ -16,6 +16,11 @@ c10::Device parse_device(const std::string& name);
 // Returns the thread count in use.
 int configure_threads(int requested);
 
+// LibTorch's deterministic algorithms only (an error where an op has none), cuDNN without
+// autotuning, and the cuBLAS workspace setting that deterministic GEMMs need. CPU kernels are
+// deterministic for a fixed thread count already; this is for the GPU.
+void use_deterministic_algorithms();
+
 // Cores this process may run on (sched_getaffinity), at least 1.
 int available_cores();
 

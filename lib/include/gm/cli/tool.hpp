@@ -24,11 +24,13 @@ struct ToolInfo {
   std::vector<std::string> see_also;  // "gm-eval(1)", "gm(7)"
 };
 
-// --device, --threads, --seed, -q/-v, --config and --version, registered on every tool.
+// --device, --threads, --seed, --deterministic, -q/-v, --config and --version, registered on
+// every tool.
 struct CommonOptions {
   std::string device = "auto";
   int threads = 0;
   std::uint64_t seed = 0;
+  bool deterministic = false;
   int quiet = 0;
   int verbose = 0;
   void register_on(CLI::App& app);
