@@ -95,6 +95,22 @@ import h5py, json
 a, b = (json.loads(h5py.File(p).attrs['config'])['distillation']['rounds'] for p in ('pd_straight.h5', 'pd.h5'))
 assert a == b, (a, b)" && pass "progressive: the rounds' record matches" || fail "progressive: rounds differ"
 
+# A second signal ends the job at once (143 for SIGTERM, which a background job does not ignore),
+# during a step of about half a second: the last good checkpoint stays, and no temporary file.
+gm-train diffusion --data grid.h5 --hidden 1024 --depth 4 --batch 4096 --checkpoint-every 2 --steps 100000 -q \
+  -o second.h5 2>"$meta/err" &
+pid=$!
+for _ in $(seq 600); do [[ -e second.h5 ]] && break; sleep 0.05; done
+kill -TERM $pid
+sleep 0.1
+kill -TERM $pid 2>/dev/null
+wait $pid
+code=$?
+[[ $code == 143 ]] && pass "second SIGTERM exits 143" || fail "second SIGTERM exit code $code; stderr: $(cat "$meta/err")"
+"$python" -c "import h5py; assert int(h5py.File('second.h5')['resume/loop.step'][()]) % 2 == 0" \
+  && pass "the last good checkpoint survives a second signal" || fail "second.h5 is not a checkpoint"
+ls -a | grep -q gm-tmp && fail "a second signal left a temporary file: $(ls -a)" || pass "no temporary file after a second signal"
+
 expect_exit 1 gm-train diffusion --data grid.h5 --steps 100 --resume full.h5 -o x.h5
 expect_one_line_naming "full.h5: holds no resume state"
 expect_exit 1 gm-train diffusion --data grid.h5 --steps 100 --hidden 8 --resume int.h5 -o x.h5
