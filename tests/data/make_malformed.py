@@ -73,6 +73,11 @@ with h5py.File(copy(model, "model_huge_width.h5"), "r+") as f:
     config = json.loads(f.attrs["config"])
     config["network"]["hidden"] = 2 ** 40
     f.attrs["config"] = json.dumps(config)
+with h5py.File(copy(model, "model_network_too_big.h5"), "r+") as f:
+    # Inside every per-field range, but 2.7e11 parameters in all: refused before allocating.
+    config = json.loads(f.attrs["config"])
+    config["network"]["hidden"], config["network"]["depth"] = 65536, 64
+    f.attrs["config"] = json.dumps(config)
 with h5py.File(copy(model, "model_param_shape.h5"), "r+") as f:
     del f["params/input.weight"]
     f["params/input.weight"] = np.zeros((3, 3), np.float32)
