@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,10 @@ const bool kQuiet = [] {
 }  // namespace
 
 GM_FUZZ_TARGET(bytes) {
-  static const std::string path = "/dev/shm/gm-fuzz-h5-" + std::to_string(getpid()) + ".h5";
+  // In memory where there is a /dev/shm; each process its own file.
+  static const std::string path =
+      (std::filesystem::is_directory("/dev/shm") ? std::string("/dev/shm") : std::filesystem::temp_directory_path().string()) +
+      "/gm-fuzz-h5-" + std::to_string(getpid()) + ".h5";
   Reader in(bytes);
   const unsigned head = in.byte();
   const char* kind = kKinds[head % 4];
