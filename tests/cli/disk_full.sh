@@ -1,5 +1,6 @@
 # A full disk: writing into a 1 MB tmpfs that fills up exits 1 with one line, leaves no output
-# and no temporary file, and leaves the input untouched.
+# and no temporary file, and leaves the input untouched. A read-only mount (which stops root too,
+# unlike a folder's mode bits) exits 1 the same way.
 source "$(dirname "$0")/lib.bash"
 
 gm-sample toy:grid25 -n 2000 --seed 1 -o grid.h5 && gm-sample toy:grid25 -n 100000 --seed 1 -o big_input.h5 \
@@ -12,6 +13,10 @@ run sample gm-sample toy:grid25 -n 2000000 --chunk 10000 -o small/big.h5
 run train gm-train diffusion --data grid.h5 --steps 2 --batch 8 --hidden 512 --depth 2 -o small/model.h5
 run convert gm-convert big_input.h5 small/copy.h5
 umount small
+mkdir -p ro && mount -t tmpfs -o size=1m,ro tmpfs ro || exit 99
+run readonly gm-sample toy:ring8 -n 10 -o ro/x.h5
+ls -A ro >readonly.left
+umount ro
 BODY
 # As root, mount directly; without the right (or as root in a container that lacks it), in a
 # user namespace of our own.
@@ -32,5 +37,10 @@ else
   [[ $(cat sample.left train.left convert.left) == "" ]] && pass "no output and no temporary file left" \
     || fail "left: $(cat sample.left train.left convert.left)"
   [[ $(sha256sum big_input.h5) == "$sum" ]] && pass "the input is untouched" || fail "the input changed"
+  err=$(cat readonly.err)
+  [[ $(cat readonly.code) == 1 ]] && pass "a read-only folder exits 1" || fail "read-only: exit $(cat readonly.code)"
+  expect_one_line_naming "ro/x.h5"
+  [[ $err == *"Read-only file system"* ]] && pass "the error says the file system is read-only" || fail "read-only: $err"
+  [[ -z $(cat readonly.left) ]] && pass "nothing written to the read-only folder" || fail "left: $(cat readonly.left)"
 fi
 finish
