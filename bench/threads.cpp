@@ -1,8 +1,6 @@
 // How LibTorch's OpenMP pool and OpenBLAS's pthread pool should share the cores: an MLP
 // training loop (the toy diffusion workload) under each split, as steps/s and as a ratio to
 // gm's setting (gm::configure_threads), all measured in this run.
-#include <dlfcn.h>
-
 #include <chrono>
 #include <cstdio>
 
@@ -12,11 +10,6 @@
 #include "gm/base/runtime.hpp"
 
 namespace {
-
-void set_blas_threads(int n) {
-  using SetThreads = void (*)(int);
-  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
-}
 
 double steps_per_second(int batch, double seconds) {
   torch::manual_seed(0);
@@ -60,7 +53,7 @@ int main(int argc, char** argv) {
                   {"torch 1, OpenBLAS 1", 1, 1}};
   for (const auto& s : settings) {
     at::set_num_threads(s.torch);
-    set_blas_threads(s.blas);
+    gm::set_blas_threads(s.blas);
     const double rate = steps_per_second(256, seconds);
     std::printf("%-44s %10.1f %8.2f\n", s.name, rate, rate / reference);
   }

@@ -66,11 +66,18 @@ int configure_threads(int requested) {
   // OpenBLAS runs its own pthread pool beside LibTorch's OpenMP pool; with both at N threads
   // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). LibTorch already
   // parallelises around its GEMM calls, so OpenBLAS gets one thread.
-  using SetThreads = void (*)(int);
-  if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set_blas_threads(1);
+  set_blas_threads(1);
   return threads;
 }
+
+void set_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set) set(threads);
+}
+
+BlasThreadsForLargeProducts::BlasThreadsForLargeProducts() { set_blas_threads(at::get_num_threads()); }
+BlasThreadsForLargeProducts::~BlasThreadsForLargeProducts() { set_blas_threads(1); }
 
 BlasInfo blas_info() {
   BlasInfo info;

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "gm/base/error.hpp"
+#include "gm/base/runtime.hpp"
 #include "gm/base/shape.hpp"
 
 namespace gm::eval {
@@ -84,42 +85,74 @@ nlohmann::json Prdc::to_json() const {
 
 namespace {
 
-torch::Tensor distances(const torch::Tensor& a, const torch::Tensor& b) {
-  return torch::cdist(a, b, 2.0, /*compute_mode=*/0);
+// Rows augmented so that one matrix product gives squared Euclidean distances:
+// [a, |a|^2, 1] . [-2 b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b, the expansion cdist's matrix-multiply
+// mode and the prdc package's sklearn use. Folding the norms into the GEMM saves two passes over
+// each N x N block. Rounding can leave an exact duplicate slightly below 0; callers clamp radii,
+// and compare against balls of positive radius only (nothing is strictly inside a ball of 0).
+struct Augmented {
+  torch::Tensor left, right;
+};
+Augmented augment(const torch::Tensor& x) {
+  const torch::Tensor norms = x.pow(2).sum(1, true), ones = torch::ones_like(norms);
+  return {torch::cat({x, norms, ones}, 1), torch::cat({-2 * x, ones, norms}, 1)};
 }
-
-// Distance from each row to its k-th nearest neighbour in the same set (itself excluded).
-torch::Tensor knn_radii(const torch::Tensor& x, int k, std::int64_t chunk) {
+// Squared distance from each row to its k-th nearest neighbour in the same set (itself excluded).
+// Blocks of rows go through one buffer: a fresh N x chunk allocation per block would be mapped and
+// faulted in anew each time, which cost more than the arithmetic.
+torch::Tensor knn_radii_squared(const Augmented& x, int k, std::int64_t chunk) {
+  const std::int64_t n = x.left.size(0);
+  torch::Tensor buffer = torch::empty({std::min(chunk, n), n}, x.left.options());
   std::vector<torch::Tensor> parts;
-  for (std::int64_t at = 0; at < x.size(0); at += chunk) {
-    const torch::Tensor d = distances(x.slice(0, at, std::min(at + chunk, x.size(0))), x);
+  for (std::int64_t at = 0; at < n; at += chunk) {
+    const std::int64_t stop = std::min(at + chunk, n);
+    torch::Tensor d = buffer.slice(0, 0, stop - at);
+    torch::mm_out(d, x.left.slice(0, at, stop), x.right.t());
     // The k+1 smallest include the point itself at distance 0.
     parts.push_back(std::get<0>(d.topk(k + 1, 1, /*largest=*/false, /*sorted=*/true)).select(1, k));
   }
-  return torch::cat(parts);
+  return torch::cat(parts).clamp_min_(0);
+}
+
+// Radii for strict comparisons: a ball of radius 0 holds nothing, so it gets -1.
+torch::Tensor strict_radii(const torch::Tensor& squared) {
+  return torch::where(squared > 0, squared, torch::full_like(squared, -1.0));
 }
 
 }  // namespace
 
 Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std::int64_t chunk) {
+  const BlasThreadsForLargeProducts blas_threads;
   const torch::Tensor real = real_in.flatten(1).to(torch::kDouble), fake = fake_in.flatten(1).to(torch::kDouble);
   if (real.size(1) != fake.size(1)) fail("PRDC needs features of the same size, got {} and {}", real.size(1), fake.size(1));
   if (k < 1 || real.size(0) <= k || fake.size(0) <= k)
     fail("PRDC with k={} needs more than {} rows in each set, got {} and {}", k, k, real.size(0), fake.size(0));
-  const torch::Tensor real_radii = knn_radii(real, k, chunk);
-  const torch::Tensor fake_radii = knn_radii(fake, k, chunk);
+  const Augmented real_rows = augment(real), fake_rows = augment(fake);
+  const torch::Tensor real_radii = strict_radii(knn_radii_squared(real_rows, k, chunk));
+  const torch::Tensor fake_radii = strict_radii(knn_radii_squared(fake_rows, k, chunk));
   torch::Tensor fake_in_real = torch::zeros({fake.size(0)}, torch::kBool);   // precision
   torch::Tensor real_in_fake = torch::zeros({real.size(0)}, torch::kBool);   // recall
   torch::Tensor nearest_fake = torch::full({real.size(0)}, INFINITY, torch::kDouble);  // coverage
   double density_count = 0;
+  // Blocks of fake rows against every real row, through reused buffers (see knn_radii_squared).
+  const std::int64_t width = std::min(chunk, fake.size(0));
+  torch::Tensor distances = torch::empty({real.size(0), width}, real.options());
+  torch::Tensor inside = torch::empty({real.size(0), width}, real.options().dtype(torch::kBool));
   for (std::int64_t at = 0; at < fake.size(0); at += chunk) {
     const std::int64_t stop = std::min(at + chunk, fake.size(0));
-    const torch::Tensor d = distances(real, fake.slice(0, at, stop));  // [N, c]
-    const torch::Tensor inside_real_balls = d < real_radii.unsqueeze(1);
-    fake_in_real.slice(0, at, stop).copy_(inside_real_balls.any(0));
-    density_count += inside_real_balls.sum().item<double>();
-    real_in_fake |= (d < fake_radii.slice(0, at, stop).unsqueeze(0)).any(1);
-    nearest_fake = torch::minimum(nearest_fake, std::get<0>(d.min(1)));
+    if (stop - at != distances.size(1)) {
+      distances = torch::empty({real.size(0), stop - at}, real.options());
+      inside = torch::empty({real.size(0), stop - at}, real.options().dtype(torch::kBool));
+    }
+    torch::mm_out(distances, real_rows.left, fake_rows.right.slice(0, at, stop).t());  // squared, [N, c]
+    // Real balls holding each fake row: precision needs one, density counts them all.
+    torch::lt_out(inside, distances, real_radii.unsqueeze(1));
+    const torch::Tensor holding = inside.sum(0);
+    fake_in_real.slice(0, at, stop).copy_(holding > 0);
+    density_count += holding.sum().item<double>();
+    torch::lt_out(inside, distances, fake_radii.slice(0, at, stop).unsqueeze(0));
+    real_in_fake |= inside.any(1);
+    nearest_fake = torch::minimum(nearest_fake, std::get<0>(distances.min(1)));
   }
   Prdc out;
   out.precision = fake_in_real.to(torch::kDouble).mean().item<double>();
@@ -132,6 +165,7 @@ Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std
 
 Kid kid(const torch::Tensor& real_in, const torch::Tensor& fake_in, std::int64_t subsets, std::int64_t subset_size,
         std::uint64_t seed) {
+  const BlasThreadsForLargeProducts blas_threads;
   const torch::Tensor real = real_in.flatten(1).to(torch::kDouble), fake = fake_in.flatten(1).to(torch::kDouble);
   if (real.size(1) != fake.size(1)) fail("KID needs features of the same size, got {} and {}", real.size(1), fake.size(1));
   const std::int64_t m = std::min({subset_size, real.size(0), fake.size(0)});

@@ -21,6 +21,21 @@ int configure_threads(int requested);
 // deterministic for a fixed thread count already; this is for the GPU.
 void use_deterministic_algorithms();
 
+// OpenBLAS's own thread count (a no-op on another BLAS).
+void set_blas_threads(int threads);
+
+// While alive, OpenBLAS uses LibTorch's thread count. A single large matrix product (a metric's
+// N x N distances) goes to BLAS from one thread, which LibTorch does not split, so with OpenBLAS
+// at one thread it would run on one core. For code that is mostly such products and whose other
+// work is brief.
+class BlasThreadsForLargeProducts {
+ public:
+  BlasThreadsForLargeProducts();
+  ~BlasThreadsForLargeProducts();
+  BlasThreadsForLargeProducts(const BlasThreadsForLargeProducts&) = delete;
+  BlasThreadsForLargeProducts& operator=(const BlasThreadsForLargeProducts&) = delete;
+};
+
 // Cores this process may run on (sched_getaffinity), at least 1.
 int available_cores();
 
