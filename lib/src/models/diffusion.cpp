@@ -14,7 +14,8 @@ RawNet DiffusionModel::raw(const torch::Tensor& labels, double guidance) const {
   return [module, labels, guidance](const torch::Tensor& x, const torch::Tensor& c_noise) {
     const std::int64_t n = x.size(0);
     const torch::Tensor conditional = nn::labels_or_null(labels, n, module->classes(), x.device());
-    const torch::Tensor both = module->forward(torch::cat({x, x}), torch::cat({c_noise, c_noise}),
+    const torch::Tensor noise = c_noise.numel() == 1 ? c_noise : torch::cat({c_noise, c_noise});
+    const torch::Tensor both = module->forward(torch::cat({x, x}), noise,
                                                torch::cat({conditional, torch::full_like(conditional, module->classes())}));
     return (1 + guidance) * both.slice(0, 0, n) - guidance * both.slice(0, n);
   };
@@ -23,8 +24,10 @@ RawNet DiffusionModel::raw(const torch::Tensor& labels, double guidance) const {
 Denoiser DiffusionModel::denoiser(const torch::Tensor& labels, double guidance) const {
   const RawNet f = raw(labels, guidance);
   const EdmConfig config = edm;
+  // One noise level for the whole batch, as a single element that broadcasts: the network then
+  // embeds it once instead of once per row.
   return [f, config](const torch::Tensor& x, double sigma) {
-    return edm_denoise(f, x, torch::full({x.size(0)}, sigma, x.options()), config);
+    return edm_denoise(f, x, torch::full({1}, sigma, x.options()), config);
   };
 }
 

@@ -177,7 +177,7 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
                                                          std::int64_t first_row) {
             const models::RawNet raw = model.raw(labels, guidance);
             const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
-              return models::consistency_function(raw, x, torch::full({x.size(0)}, sigma, x.options()), edm);
+              return models::consistency_function(raw, x, torch::full({1}, sigma, x.options()), edm);
             };
             return models::consistency_sample(f, z, sigmas, edm.sigma_min,
                                               step_noise(context, first_row, z.size(0), shape));

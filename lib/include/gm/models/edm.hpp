@@ -55,7 +55,7 @@ torch::Tensor per_row(const torch::Tensor& t, const torch::Tensor& like);
 // F_theta(c_in x, c_noise): the raw network.
 using RawNet = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& c_noise)>;
 
-// D(x, sigma) = c_skip x + c_out F(c_in x, c_noise), sigma [N].
+// D(x, sigma) = c_skip x + c_out F(c_in x, c_noise), sigma [N], or [1] for one level that broadcasts.
 torch::Tensor edm_denoise(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
                           const EdmConfig& config);
 

@@ -12,7 +12,7 @@ namespace gm::nn {
 
 class DenoiserImpl : public torch::nn::Module {
  public:
-  // x [N, ...], noise [N] (c_noise), labels [N] int64 in 0 .. classes, where `classes` is the
+  // x [N, ...], noise [N] or [1] (c_noise; one level for every row), labels [N] int64 in 0 .. classes, where `classes` is the
   // "no label" token of classifier-free guidance; undefined labels mean that token for all rows.
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) = 0;
   virtual nlohmann::json config_json() const = 0;
