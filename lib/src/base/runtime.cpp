@@ -64,8 +64,9 @@ int configure_threads(int requested) {
   const int threads = requested == 0 ? available_cores() : requested;
   at::set_num_threads(threads);
   // OpenBLAS runs its own pthread pool beside LibTorch's OpenMP pool; with both at N threads
-  // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). LibTorch already
-  // parallelises around its GEMM calls, so OpenBLAS gets one thread.
+  // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). Training's small
+  // products leave the cores to LibTorch's pool, so OpenBLAS gets one thread; code made of a few
+  // large products widens it while it runs (BlasThreadsForLargeProducts).
   set_blas_threads(1);
   return threads;
 }
