@@ -1,9 +1,8 @@
 #include "gm/io/idx.hpp"
 
-#include <cstring>
-
 #include "gm/base/error.hpp"
 #include "gm/io/compress.hpp"
+#include "gm/io/elements.hpp"
 #include "gm/io/limits.hpp"
 
 namespace gm::io {
@@ -54,15 +53,7 @@ torch::Tensor parse_idx(const std::string& given, const std::string& where) {
   if (bytes.size() - header != need)
     fail("{}: IDX header says {} bytes of data, the file has {}", where, need, bytes.size() - header);
   torch::Tensor out = torch::empty(shape, type.scalar);
-  if (need == 0) return out;  // an empty tensor has no data pointer to copy to
-  auto* dst = static_cast<unsigned char*>(out.data_ptr());
-  const unsigned char* src = p + header;
-  if (type.size == 1) {
-    std::memcpy(dst, src, need);
-  } else {
-    for (std::uint64_t e = 0; e < elements; ++e)
-      for (std::size_t b = 0; b < type.size; ++b) dst[e * type.size + b] = src[e * type.size + type.size - 1 - b];
-  }
+  copy_elements(out, p + header, type.size, /*swap=*/true);  // IDX is big-endian
   return out;
 }
 

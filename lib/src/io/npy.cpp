@@ -1,9 +1,9 @@
 #include "gm/io/npy.hpp"
 
-#include <cstring>
 #include <regex>
 
 #include "gm/base/error.hpp"
+#include "gm/io/elements.hpp"
 #include "gm/io/limits.hpp"
 #include "gm/io/zip.hpp"
 
@@ -118,14 +118,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   std::vector<std::int64_t> stored = shape;
   if (fortran) std::reverse(stored.begin(), stored.end());
   torch::Tensor out = torch::empty(stored, type.scalar);
-  auto* dst = static_cast<unsigned char*>(out.data_ptr());
-  const auto* src = reinterpret_cast<const unsigned char*>(bytes.data() + data_at);
-  if (!swap) {
-    if (need > 0) std::memcpy(dst, src, need);  // an empty tensor may have no data pointer
-  } else {
-    for (std::uint64_t e = 0; e < elements; ++e)
-      for (std::size_t b = 0; b < type.size; ++b) dst[e * type.size + b] = src[e * type.size + type.size - 1 - b];
-  }
+  copy_elements(out, reinterpret_cast<const unsigned char*>(bytes.data() + data_at), type.size, swap);
   if (type.scalar == torch::kBool && (out.view(torch::kByte) > 1).any().item<bool>())
     fail("{}: npy bool array holds bytes other than 0 and 1", where);
   if (fortran) {

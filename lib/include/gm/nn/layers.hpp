@@ -1,4 +1,4 @@
-// Layers the convolutional networks share.
+// What the networks share: the convolutional ones' GroupNorm, and every config's size check.
 #pragma once
 
 #include <nlohmann/json.hpp>
