@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=("$@")
 ((${#tests[@]})) || tests=(tests/cli/malformed.sh tests/cli/errors.sh)
-command -v clang++ >/dev/null || { echo "asan-cli.sh: needs clang (apt-get install clang)" >&2; exit 1; }
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGM_FUZZ=ON \
-  -DGM_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target gm-train gm-distill gm-sample gm-eval gm-convert
+source scripts/sanitized-build.bash
+sanitized_build gm-train gm-distill gm-sample gm-eval gm-convert
 
 tools=$PWD/build-fuzz/cmd
 export PATH=$tools/gm-train:$tools/gm-distill:$tools/gm-sample:$tools/gm-eval:$tools/gm-convert:$PATH

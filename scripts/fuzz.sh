@@ -12,10 +12,8 @@ targets=("$@")
 ((${#targets[@]})) || targets=(safetensors torch_pt idx npy h5_schema)
 jobs=${JOBS:-$(nproc)}
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)" >&2; exit 1; }
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGM_FUZZ=ON \
-  -DGM_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target $(printf 'gm-fuzz-%s ' "${targets[@]}")
+source scripts/sanitized-build.bash
+sanitized_build $(printf 'gm-fuzz-%s ' "${targets[@]}")
 
 # Readers may allocate at most 256 MiB per buffer (GM_MAX_BUFFER_MB), well under the fuzzer's
 # 2 GiB malloc limit, so a hostile size is the reader's error, not an out-of-memory.
