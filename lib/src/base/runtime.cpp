@@ -21,12 +21,12 @@
 
 namespace gm {
 
-c10::Device parse_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  if (name == "cpu") return c10::Device(c10::kCPU);
+c10::Device parse_device(const std::string& name, int default_index) {
+  if (name == "cpu" || (name == "auto" && !torch::cuda::is_available())) return c10::Device(c10::kCPU);
   int index = 0;
-  if (name == "cuda") {
-    index = 0;
+  if (name == "cuda" || name == "auto") {
+    // Modulo: a scheduler that gives each process only its own GPU leaves it device 0.
+    if (torch::cuda::is_available()) index = default_index % static_cast<int>(torch::cuda::device_count());
   } else if (name.rfind("cuda:", 0) == 0) {
     const std::string digits = name.substr(5);
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 4)
@@ -59,9 +59,9 @@ void use_deterministic_algorithms() {
   at::globalContext().setBenchmarkCuDNN(false);
 }
 
-int configure_threads(int requested) {
+int configure_threads(int requested, int sharing) {
   if (requested < 0) usage_fail("--threads {}: must be 0 (all cores) or a positive count", requested);
-  const int threads = requested == 0 ? available_cores() : requested;
+  const int threads = requested == 0 ? std::max(1, available_cores() / std::max(1, sharing)) : requested;
   at::set_num_threads(threads);
   // OpenBLAS runs its own pthread pool beside LibTorch's OpenMP pool; with both at N threads
   // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). Training's small

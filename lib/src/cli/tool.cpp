@@ -11,15 +11,12 @@
 #include "gm/base/log.hpp"
 #include "gm/base/quote.hpp"
 #include "gm/base/runtime.hpp"
+#include "gm/base/text.hpp"
 #include "gm/io/output.hpp"
+#include "gm/parallel/launch.hpp"
 
 namespace gm::cli {
 namespace {
-
-std::string first_line(const std::string& text) {
-  const size_t end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
-}
 
 std::string footer(const ToolInfo& info) {
   std::string text = "Examples:\n";
@@ -125,8 +122,10 @@ int Tool::run(int argc, char** argv, const std::function<void(const Context&)>& 
     io::install_signal_cleanup();
     Context context;
     context.command_line = quote_command_line(argc, argv);
-    context.threads = configure_threads(common_.threads);
-    context.device = parse_device(common_.device);
+    // Processes that a launcher started side by side share the node's cores and GPUs.
+    const parallel::Launch node = parallel::node_share_from_environment();
+    context.threads = configure_threads(common_.threads, node.local_size);
+    context.device = parse_device(common_.device, node.local_rank);
     context.seed = common_.seed;
     if (common_.deterministic) use_deterministic_algorithms();
     warn_if_slow_blas();

@@ -7,14 +7,15 @@
 
 namespace gm {
 
-// Parses "auto", "cpu", "cuda" or "cuda:N". "auto" is CUDA when this build and machine have it.
+// Parses "auto", "cpu", "cuda" or "cuda:N". "auto" is CUDA when this build and machine have it;
+// "auto" and "cuda" mean device `default_index` (a launcher's local rank: one GPU per process).
 // Throws UsageError for malformed names and Error when CUDA is asked for but absent.
-c10::Device parse_device(const std::string& name);
+c10::Device parse_device(const std::string& name, int default_index = 0);
 
-// Sets LibTorch's intra-op threads to `requested` (0: the cores available to this process)
-// and keeps OpenBLAS single-threaded so the two pools never oversubscribe the cores.
-// Returns the thread count in use.
-int configure_threads(int requested);
+// Sets LibTorch's intra-op threads to `requested` (0: the cores available to this process,
+// divided among the `sharing` processes a launcher started on this node) and keeps OpenBLAS
+// single-threaded so the two pools never oversubscribe the cores. Returns the thread count in use.
+int configure_threads(int requested, int sharing = 1);
 
 // LibTorch's deterministic algorithms only (an error where an op has none), cuDNN without
 // autotuning, and the cuBLAS workspace setting that deterministic GEMMs need. CPU kernels are

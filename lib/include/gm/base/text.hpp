@@ -22,4 +22,9 @@ inline std::vector<std::string> split(const std::string& text, char separator) {
   }
 }
 
+// The text up to its first line break.
+inline std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
 }  // namespace gm
