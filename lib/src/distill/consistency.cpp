@@ -35,6 +35,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   const models::DiffusionModel& teacher = run.teacher;
   const train::TrainingData& data = run.data;
 
+  train::DataParallel parallel(context, options.loop);
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   // The student and its target start as copies of the teacher (EMA weights).
@@ -51,6 +52,8 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
                huber_c);
 
   train::FlatParameters parameters(*student.net), target_parameters(*target.net);
+  parallel.broadcast(parameters);
+  parallel.broadcast(target_parameters);
   train::WeightAverage ema(parameters, options.ema);
   train::Adam adam(parameters, {options.learning_rate});
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
@@ -60,13 +63,17 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   train::track_data(state, batches, generator);
 
   const auto step = [&]() -> std::map<std::string, double> {
-    const torch::Tensor y = batches.next();
-    const torch::Tensor labels = run.labels(batches, generator);
+    // Every random number is drawn for the whole batch; this rank takes its rows of each.
+    const torch::Tensor batch = batches.next();
+    const torch::Tensor labels = parallel.local(run.labels(batches, generator));
+    const torch::Tensor n = parallel.local(
+        torch::randint(0, options.grid - 1, {batch.size(0)}, generator, torch::kLong).to(batch.device()));
+    const torch::Tensor noise = parallel.local(torch::randn(batch.sizes(), generator, torch::kFloat).to(batch.device()));
+    const torch::Tensor y = parallel.local(batch);
     const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels), target_raw = target.raw(labels);
     const auto row = [&y](const torch::Tensor& t) { return models::per_row(t, y); };
-    const torch::Tensor n = torch::randint(0, options.grid - 1, {y.size(0)}, generator, torch::kLong).to(y.device());
     const torch::Tensor t_hi = ts.index_select(0, n + 1), t_lo = ts.index_select(0, n);
-    const torch::Tensor x_hi = y + row(t_hi) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
+    const torch::Tensor x_hi = y + row(t_hi) * noise;
     torch::Tensor target_value;
     {
       torch::NoGradGuard no_grad;
@@ -79,9 +86,11 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
       target_value = models::consistency_function(target_raw, x_lo, t_lo, edm);
     }
     adam.zero_grad();
-    const torch::Tensor loss =
-        models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c);
+    const torch::Tensor loss = parallel.share(
+        models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c),
+        batch.size(0));
     loss.backward();
+    parallel.reduce_gradients(parameters);
     adam.step();
     {
       torch::NoGradGuard no_grad;  // the target network theta^- <- mu theta^- + (1 - mu) theta
@@ -102,7 +111,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
                                    {"batch", options.loop.batch}};
     io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
   };
-  train::run_loop(options.loop, "consistency distillation", step, write, state);
+  train::run_loop(options.loop, "consistency distillation", step, write, state, parallel);
 }
 
 cli::Verb consistency_verb() {

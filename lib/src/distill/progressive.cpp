@@ -54,6 +54,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
   const std::int64_t rounds = static_cast<std::int64_t>(grids.size()) - 1;
   if (options.loop.steps < rounds) usage_fail("--steps {}: fewer than the {} rounds", options.loop.steps, rounds);
 
+  train::DataParallel parallel(context, options.loop);
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   train::ShuffledBatches batches(data.x, options.loop.batch, generator);
@@ -92,6 +93,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     student.net->train();
     student.grid = coarse;
     train::FlatParameters parameters(*student.net);
+    parallel.broadcast(parameters);
     train::WeightAverage ema(parameters, options.ema);
     train::Adam adam(parameters, {options.learning_rate});
     const torch::Tensor fine_t = torch::tensor(fine, torch::kFloat).to(context.device);
@@ -100,15 +102,19 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
               loop.steps);
 
     const auto step = [&]() -> std::map<std::string, double> {
-      const torch::Tensor y = batches.next();
-      const torch::Tensor labels = run.labels(batches, generator);
-      const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels);
+      // Every random number is drawn for the whole batch; this rank takes its rows of each.
+      const torch::Tensor batch = batches.next();
+      const torch::Tensor labels = parallel.local(run.labels(batches, generator));
       // A student step i spans teacher steps 2i and 2i + 1.
-      const torch::Tensor i = torch::randint(0, coarse_count, {y.size(0)}, generator, torch::kLong).to(y.device());
+      const torch::Tensor i = parallel.local(
+          torch::randint(0, coarse_count, {batch.size(0)}, generator, torch::kLong).to(batch.device()));
+      const torch::Tensor noise = parallel.local(torch::randn(batch.sizes(), generator, torch::kFloat).to(batch.device()));
+      const torch::Tensor y = parallel.local(batch);
+      const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels);
       const torch::Tensor s0 = fine_t.index_select(0, 2 * i), s1 = fine_t.index_select(0, 2 * i + 1),
                           s2 = fine_t.index_select(0, 2 * i + 2);
       const auto col = [&y](const torch::Tensor& t) { return models::per_row(t, y); };
-      const torch::Tensor x = y + col(s0) * torch::randn(y.sizes(), generator, torch::kFloat).to(y.device());
+      const torch::Tensor x = y + col(s0) * noise;
       torch::Tensor target;
       {
         torch::NoGradGuard no_grad;
@@ -124,8 +130,10 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       adam.zero_grad();
       // The teacher's loss weighting 1 / c_out^2 (EDM's lambda for an EDM teacher).
       const torch::Tensor weight = col(models::edm_scalings(s0, edm).c_out.pow(-2));
-      const torch::Tensor loss = (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean();
+      const torch::Tensor loss = parallel.share(
+          (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean(), batch.size(0));
       loss.backward();
+      parallel.reduce_gradients(parameters);
       adam.step();
       ema.update();
       return {{"loss", loss.item<double>()}};
@@ -139,19 +147,19 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
                            {"rounds", rounds_done}};
       return c;
     };
+    // The rounds so far and this one, finished after `at` optimiser steps.
+    const auto with_this_round = [&](std::int64_t at, const train::Curves& curves) {
+      nlohmann::json rounds_done = history;
+      rounds_done.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
+                             {"final_loss", curves.at("loss").back()}});
+      return rounds_done;
+    };
     const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
-      if (!resume.empty()) {  // a checkpoint inside this round: the student so far, rounds before it
-        io::ModelFile file =
-            train::trained_model("diffusion", config(history), *student.net, &ema, curves, std::move(resume));
-        io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
-        return;
-      }
-      history.push_back({{"round", round + 1}, {"steps", coarse_count}, {"optimiser_steps", at},
-                         {"final_loss", curves.at("loss").back()}});
-      // The next round's teacher is this round's averaged student.
-      nn::load_parameters(*teacher.net, ema.weights(), options.teacher);
-      if (!last) return;
-      io::ModelFile file = train::trained_model("diffusion", config(history), *student.net, &ema, curves);
+      // A checkpoint inside this round: the student so far and the rounds before it.
+      const bool checkpoint = !resume.empty();
+      if (!checkpoint && !last) return;
+      io::ModelFile file = train::trained_model("diffusion", config(checkpoint ? history : with_this_round(at, curves)),
+                                                *student.net, &ema, curves, std::move(resume));
       io::write_model(options.loop.output, context, {run.input.record, data.input.record}, file);
     };
     train::ResumeState state;
@@ -160,7 +168,11 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
     teacher_parameters.track(state, "teacher");
     train::track_network(state, "", parameters, adam, &ema);
     train::track_data(state, batches, generator);
-    train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step, write, state);
+    const train::Curves curves = train::run_loop(loop, fmt::format("progressive round {}/{}", round + 1, rounds), step,
+                                                 write, state, parallel);
+    history = with_this_round(loop.steps, curves);
+    // The next round's teacher is this round's averaged student.
+    nn::load_parameters(*teacher.net, ema.weights(), options.teacher);
   }
 }
 

@@ -126,9 +126,14 @@ torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Gener
   return table.index_select(0, t.to(options.device()));
 }
 
-torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& y, const EdmConfig& config, at::Generator& generator) {
-  const torch::Tensor sigma = training_sigmas(y.size(0), config, generator, y.options());
-  const torch::Tensor x = y + per_row(sigma, y) * torch::randn(y.sizes(), generator, y.options());
+torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& all_rows, const EdmConfig& config,
+                       at::Generator& generator, std::pair<std::int64_t, std::int64_t> rows) {
+  const torch::Tensor all_sigmas = training_sigmas(all_rows.size(0), config, generator, all_rows.options());
+  const torch::Tensor all_noise = torch::randn(all_rows.sizes(), generator, all_rows.options());
+  const std::int64_t end = rows.second < 0 ? all_rows.size(0) : rows.second;
+  const auto mine = [&](const torch::Tensor& t) { return t.narrow(0, rows.first, end - rows.first); };
+  const torch::Tensor y = mine(all_rows), sigma = mine(all_sigmas);
+  const torch::Tensor x = y + per_row(sigma, y) * mine(all_noise);
   const EdmScalings s = edm_scalings(sigma, config);
   return (net(per_row(s.c_in, x) * x, s.c_noise) - target_of(y, x, s)).pow(2).mean();
 }

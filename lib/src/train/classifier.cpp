@@ -45,6 +45,7 @@ void train_classifier(const ClassifierTrainOptions& options, const Context& cont
       fail("{}: its images or classes do not match those of {}", options.test, options.loop.data);
   }
 
+  DataParallel parallel(context, options.loop);
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   models::Classifier classifier;
@@ -58,6 +59,7 @@ void train_classifier(const ClassifierTrainOptions& options, const Context& cont
   classifier.net->train();
 
   FlatParameters parameters(*classifier.net);
+  parallel.broadcast(parameters);
   Adam adam(parameters, {options.learning_rate});
   ShuffledBatches batches(data.x, options.loop.batch, generator);
   ResumeState state;
@@ -65,15 +67,17 @@ void train_classifier(const ClassifierTrainOptions& options, const Context& cont
   track_data(state, batches, generator);
   // The model takes rows in file units; the batches are already in model units.
   const auto step = [&]() -> std::map<std::string, double> {
-    const torch::Tensor x = batches.next();
+    const torch::Tensor x = parallel.local(batches.next());
     const torch::Tensor logits = classifier.net->forward(x);
-    const torch::Tensor labels = data.y.index_select(0, batches.last_rows());
+    const torch::Tensor labels = parallel.local(data.y.index_select(0, batches.last_rows()));
     adam.zero_grad();
-    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    const std::int64_t rows = options.loop.batch;
+    const torch::Tensor loss = parallel.share(torch::nn::functional::cross_entropy(logits, labels), rows);
     loss.backward();
+    parallel.reduce_gradients(parameters);
     adam.step();
     return {{"loss", loss.item<double>()},
-            {"accuracy", logits.argmax(1).eq(labels).to(torch::kDouble).mean().item<double>()}};
+            {"accuracy", parallel.share(logits.argmax(1).eq(labels).to(torch::kDouble).mean(), rows).item<double>()}};
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = trained_model("classifier", classifier.config(), *classifier.net, nullptr, curves, std::move(resume));
@@ -90,7 +94,7 @@ void train_classifier(const ClassifierTrainOptions& options, const Context& cont
     }
     io::write_model(options.loop.output, context, inputs, file);
   };
-  run_loop(options.loop, "training classifier", step, write, state);
+  run_loop(options.loop, "training classifier", step, write, state, parallel);
 }
 
 cli::Verb classifier_verb() {

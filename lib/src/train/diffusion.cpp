@@ -43,6 +43,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   const bool images = data.info.is_image();
   if (options.arch == "unet" && !images) fail("{}: --arch unet needs images [N, C, H, W]", options.loop.data);
 
+  DataParallel parallel(context, options.loop);
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   models::DiffusionModel model;
@@ -66,6 +67,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
                data.info.classes(), model.edm.sigma_data);
 
   FlatParameters parameters(*model.net);
+  parallel.broadcast(parameters);
   WeightAverage ema(parameters, options.ema);
   Adam adam(parameters, {options.learning_rate});
   ShuffledBatches batches(data.x, options.loop.batch, generator);
@@ -78,8 +80,10 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     const torch::Tensor x = batches.next();
     const torch::Tensor labels = drop_labels(data.y.defined() ? data.y.index_select(0, batches.last_rows()) : torch::Tensor(),
                                              data.info.classes(), options.conditioning.label_dropout, generator);
-    const torch::Tensor loss = models::edm_loss(model.raw(labels), x, model.edm, generator);
+    const torch::Tensor loss = parallel.share(
+        models::edm_loss(model.raw(parallel.local(labels)), x, model.edm, generator, parallel.rows(x.size(0))), x.size(0));
     loss.backward();
+    parallel.reduce_gradients(parameters);
     adam.step();
     ema.update();
     return {{"loss", loss.item<double>()}};
@@ -91,7 +95,7 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     if (data.y.defined()) file.config["label_dropout"] = options.conditioning.label_dropout;
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
-  run_loop(options.loop, "training diffusion", step, write, state);
+  run_loop(options.loop, "training diffusion", step, write, state, parallel);
 }
 
 cli::Verb diffusion_verb() {

@@ -46,6 +46,11 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   if (options.arch == "dcgan" && !images) fail("{}: --arch dcgan needs images [N, C, H, W]", options.loop.data);
   if (options.pack > 1 && data.y.defined()) usage_fail("--pack goes with an unconditional GAN (--conditional no)");
 
+  DataParallel parallel(context, options.loop);
+  // Each rank packs whole groups of its own rows.
+  if (options.pack > 1 && options.loop.batch % (options.pack * parallel.world()) != 0)
+    usage_fail("--batch {}: must divide into groups of --pack {} on each of {} ranks", options.loop.batch, options.pack,
+               parallel.world());
   torch::manual_seed(context.seed);
   at::Generator generator = at::detail::createCPUGenerator(context.seed);
   models::GanConfig config;
@@ -72,6 +77,8 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   nets->train();
 
   FlatParameters g_parameters(*nets->generator), d_parameters(*nets->discriminator);
+  parallel.broadcast(g_parameters);
+  parallel.broadcast(d_parameters);
   const AdamOptions adam{options.learning_rate, 0.5, 0.999};  // beta1 0.5, as DCGAN trains
   Adam g_adam(g_parameters, adam), d_adam(d_parameters, adam);
   ShuffledBatches batches(data.x, options.loop.batch, generator);
@@ -79,34 +86,40 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   track_network(state, "generator.", g_parameters, g_adam, nullptr);
   track_network(state, "discriminator.", d_parameters, d_adam, nullptr);
   track_data(state, batches, generator);
+  // Drawn for the whole batch, so that every rank draws what one process would.
   const auto noise = [&] {
-    return torch::randn({options.loop.batch, config.latent}, generator, torch::kFloat).to(context.device);
+    return parallel.local(torch::randn({options.loop.batch, config.latent}, generator, torch::kFloat).to(context.device));
   };
+  const auto share = [&](const torch::Tensor& loss) { return parallel.share(loss, options.loop.batch); };
 
   const auto step = [&]() -> std::map<std::string, double> {
     // Discriminator: real rows against generated ones.
-    const torch::Tensor real = batches.next();
+    const torch::Tensor real = parallel.local(batches.next());
     // Fakes are drawn for the real batch's labels, so each class is judged on equal terms.
-    const torch::Tensor labels = data.y.defined() ? data.y.index_select(0, batches.last_rows()) : torch::Tensor();
+    const torch::Tensor labels =
+        parallel.local(data.y.defined() ? data.y.index_select(0, batches.last_rows()) : torch::Tensor());
     torch::Tensor fake;
     {
       torch::NoGradGuard no_grad;
       fake = nets->generate(noise(), labels);
     }
     d_adam.zero_grad();
-    torch::Tensor d_loss = models::discriminator_loss(nets->judge(real, labels), nets->judge(fake, labels), options.loss);
+    torch::Tensor d_loss = share(models::discriminator_loss(nets->judge(real, labels), nets->judge(fake, labels), options.loss));
     std::map<std::string, double> losses;
     if (options.r1 > 0) {
-      const torch::Tensor penalty = models::r1_penalty(*nets, real, options.r1, labels);
+      const torch::Tensor penalty = share(models::r1_penalty(*nets, real, options.r1, labels));
       losses["r1"] = penalty.item<double>();
       d_loss = d_loss + penalty;
     }
     d_loss.backward();
+    parallel.reduce_gradients(d_parameters);
     d_adam.step();
     // Generator: fool the updated discriminator.
     g_adam.zero_grad();
-    const torch::Tensor g_loss = models::generator_loss(nets->judge(nets->generate(noise(), labels), labels), options.loss);
+    const torch::Tensor g_loss =
+        share(models::generator_loss(nets->judge(nets->generate(noise(), labels), labels), options.loss));
     g_loss.backward();
+    parallel.reduce_gradients(g_parameters);
     g_adam.step();
     losses["d_loss"] = d_loss.item<double>();
     losses["g_loss"] = g_loss.item<double>();
@@ -118,7 +131,7 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
     file.config["batch"] = options.loop.batch;
     io::write_model(options.loop.output, context, {data.input.record}, file);
   };
-  run_loop(options.loop, "training gan", step, write, state);
+  run_loop(options.loop, "training gan", step, write, state, parallel);
 }
 
 cli::Verb gan_verb() {

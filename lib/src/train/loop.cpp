@@ -25,12 +25,17 @@ void LoopOptions::register_on(CLI::App& app) {
                  "Continue from a checkpoint that --checkpoint-every or a stop signal wrote; the run ends as the "
                  "uninterrupted one would, bit for bit on CPU")
       ->type_name("FILE");
+  app.add_option("--peer-timeout", peer_timeout,
+                 "Data-parallel runs (torchrun, srun, mpirun): seconds to wait for the other ranks, at the start "
+                 "and at every step, before failing")
+      ->capture_default_str();
 }
 
 void LoopOptions::check() const {
   if (steps < 1) usage_fail("--steps {}: must be positive", steps);
   if (batch < 1) usage_fail("--batch {}: must be positive", batch);
   if (checkpoint_every < 0 || log_every < 1) usage_fail("--checkpoint-every and --log-every must be positive");
+  if (!(peer_timeout > 0 && peer_timeout < 1e7)) usage_fail("--peer-timeout {}: must be a positive number of seconds", peer_timeout);
 }
 
 void ConditioningOptions::register_on(CLI::App& app) {
@@ -188,9 +193,9 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
   return file;
 }
 
-void run_loop(const LoopOptions& options, const std::string& label,
+Curves run_loop(const LoopOptions& options, const std::string& label,
               const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
-              ResumeState& state) {
+              ResumeState& state, const DataParallel& parallel) {
   Curves curves;
   std::map<std::string, double> sums;
   std::int64_t in_interval = 0, done = 0;
@@ -213,7 +218,9 @@ void run_loop(const LoopOptions& options, const std::string& label,
   io::defer_stop_signals();
   Progress progress(label, options.steps, "steps");
   for (std::int64_t at = done + 1; at <= options.steps; ++at) {
-    for (const auto& [name, value] : step()) sums[name] += value;
+    std::map<std::string, double> losses = step();
+    const bool stop = parallel.reduce_step(losses, io::stop_requested() != 0);
+    for (const auto& [name, value] : losses) sums[name] += value;
     ++in_interval;
     done = at;
     if (at % options.log_every == 0 || at == options.steps) {
@@ -229,19 +236,25 @@ void run_loop(const LoopOptions& options, const std::string& label,
       in_interval = 0;
       progress.update(at, shown);
     }
-    if (io::stop_requested() && at < options.steps) {
+    if (stop && at < options.steps) {
       if (!options.resumable) io::stop_by_signal();
-      write(at, curves, state.save());
+      if (parallel.leader()) write(at, curves, state.save());
       progress.finish();
       log::info("stopped at step {}; continue with --resume {}", at, options.output);
       io::stop_by_signal();
     }
-    if (options.checkpoint_every > 0 && at % options.checkpoint_every == 0 && at < options.steps)
+    if (options.checkpoint_every > 0 && at % options.checkpoint_every == 0 && at < options.steps &&
+        parallel.leader())
       write(at, curves, state.save());
   }
   progress.finish();
-  write(options.steps, curves, {});
-  log::verbose("wrote {}", options.output);
+  if (parallel.leader()) {
+    write(options.steps, curves, {});
+    log::verbose("wrote {}", options.output);
+  }
+  // Every rank fails if rank 0 could not write the model.
+  parallel.barrier();
+  return curves;
 }
 
 }  // namespace gm::train

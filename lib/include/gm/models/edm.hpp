@@ -70,7 +70,10 @@ torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Gener
 
 // The loss on a batch of clean rows: |F(c_in x, c_noise) - target|^2 averaged over rows and
 // dimensions, which is EDM's lambda(sigma) |D - y|^2, DDPM's |eps - eps_theta|^2 or |v - v_theta|^2.
-torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& y, const EdmConfig& config, at::Generator& generator);
+// The noise levels and noise are drawn for every row of `y`; the loss covers rows [begin, end)
+// of them (end -1: to the last), so that a data-parallel rank draws what one process would.
+torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& y, const EdmConfig& config, at::Generator& generator,
+                       std::pair<std::int64_t, std::int64_t> rows = {0, -1});
 
 // Karras et al. eq. 5: `steps` sigmas from sigma_max down to sigma_min, then a final 0.
 std::vector<double> karras_sigmas(int steps, const EdmConfig& config);

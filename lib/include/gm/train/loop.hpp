@@ -14,6 +14,7 @@
 #include "gm/io/model_file.hpp"
 #include "gm/models/data_info.hpp"
 #include "gm/nn/state.hpp"
+#include "gm/train/data_parallel.hpp"
 #include "gm/train/optimiser.hpp"
 
 namespace CLI {
@@ -31,6 +32,7 @@ struct LoopOptions {
   std::int64_t log_every = 100;       // steps per point of the /history curves
   std::string resume;                 // a checkpoint to continue from
   bool resumable = true;              // false: a stop signal ends the run without a checkpoint
+  double peer_timeout = 300;          // data-parallel runs: seconds to wait for the other ranks
 
   void register_on(CLI::App& app);
   void check() const;
@@ -115,8 +117,11 @@ using WriteModel = std::function<void(std::int64_t step, const Curves& curves, n
 // loop's own counters, goes in each checkpoint; with options.resume the run first restores it
 // and continues where the checkpoint left off, ending bit-identical to an uninterrupted run.
 // A first SIGINT or SIGTERM writes a checkpoint and ends the job as that signal.
-void run_loop(const LoopOptions& options, const std::string& label,
+// In a data-parallel run the losses are summed over the ranks (each returns its share), a
+// signal to any rank stops them all at the same step, and only rank 0 writes and shows progress.
+// Returns the curves of the whole run.
+Curves run_loop(const LoopOptions& options, const std::string& label,
               const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
-              ResumeState& state);
+              ResumeState& state, const DataParallel& parallel);
 
 }  // namespace gm::train
