@@ -108,10 +108,19 @@ std::string build_summary() {
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
   const BlasInfo blas = blas_info();
+  std::string backends;
+#ifdef GM_WITH_GLOO
+  backends += " gloo";
+#endif
+#ifdef GM_WITH_NCCL
+  backends += " nccl";
+#endif
   return fmt::format(
-      "gm {}\nLibTorch {}\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\n", GM_VERSION, TORCH_VERSION, major, minor, release,
-      blas.library.empty() ? "(none found)" : blas.library, blas.openblas ? " (OpenBLAS)" : " (not OpenBLAS: slow)",
-      torch::cuda::is_available() ? fmt::format("{} device(s)", torch::cuda::device_count()) : "not available");
+      "gm {}\nLibTorch {}\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\ndata-parallel backends:{}\n", GM_VERSION, TORCH_VERSION,
+      major, minor, release, blas.library.empty() ? "(none found)" : blas.library,
+      blas.openblas ? " (OpenBLAS)" : " (not OpenBLAS: slow)",
+      torch::cuda::is_available() ? fmt::format("{} device(s)", torch::cuda::device_count()) : "not available",
+      backends.empty() ? " none" : backends);
 }
 
 std::string find_shared(const std::string& relative) {

@@ -2,8 +2,21 @@
 
 #include <cstdlib>
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <functional>
+
+#include "gm/version.hpp"
+// LibTorch 2.x declares each backend's group only under the macro its own build defined.
+#if defined(GM_WITH_GLOO) && !defined(USE_C10D_GLOO)
+#define USE_C10D_GLOO
+#endif
+#if defined(GM_WITH_NCCL) && !defined(USE_C10D_NCCL)
+#define USE_C10D_NCCL
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef GM_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef GM_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -14,9 +27,18 @@
 
 namespace gm::parallel {
 
+// The collectives of the concrete group. Its c10d base class differs between LibTorch 1.x
+// (ProcessGroup) and 2.x (Backend); the calls gm makes do not.
 struct ProcessGroup::Groups {
+  using Collective = std::function<c10::intrusive_ptr<c10d::Work>(std::vector<torch::Tensor>&)>;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  Collective broadcast, all_reduce_sum;
+
+  template <typename Group>
+  void use(c10::intrusive_ptr<Group> group) {
+    broadcast = [group](std::vector<torch::Tensor>& tensors) { return group->broadcast(tensors); };
+    all_reduce_sum = [group](std::vector<torch::Tensor>& tensors) { return group->allreduce(tensors); };
+  }
 };
 
 namespace {
@@ -35,6 +57,19 @@ void ProcessGroup::lost(const std::string& what, const std::exception& error) co
 
 ProcessGroup::ProcessGroup(const Launch& launch, c10::Device device, std::chrono::milliseconds timeout)
     : launch_(launch), groups_(std::make_unique<Groups>()) {
+#ifdef GM_WITH_NCCL
+  const bool nccl = device.is_cuda();
+#else
+  const bool nccl = false;
+#endif
+#ifdef GM_WITH_GLOO
+  const bool gloo = !nccl;
+#else
+  const bool gloo = false;
+#endif
+  if (!nccl && !gloo)
+    fail("this build of gm has no c10d backend for {} tensors (Gloo needs libgloo-dev at build time, NCCL a CUDA "
+         "LibTorch and nccl.h)", device.str());
   try {
     c10d::TCPStoreOptions store;
     store.port = static_cast<std::uint16_t>(launch.port);
@@ -48,22 +83,26 @@ ProcessGroup::ProcessGroup(const Launch& launch, c10::Device device, std::chrono
   }
   try {
 #ifdef GM_WITH_NCCL
-    if (device.is_cuda()) {
+    if (nccl) {
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
-      groups_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(groups_->store, launch.rank, launch.world, options);
+      groups_->use(c10::make_intrusive<c10d::ProcessGroupNCCL>(groups_->store, launch.rank, launch.world, options));
       backend_ = "nccl";
-      return;
     }
 #endif
-    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    // As torch.distributed does: GLOO_SOCKET_IFNAME picks the network interface, else the
-    // address this host's name resolves to.
-    const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
-    options->devices.push_back(interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
-                                         : c10d::ProcessGroupGloo::createDefaultDevice());
-    groups_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(groups_->store, launch.rank, launch.world, options);
-    backend_ = "gloo";
+#ifdef GM_WITH_GLOO
+    if (gloo) {
+      // Gloo also takes CUDA tensors, through host memory, where NCCL is missing.
+      auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+      // As torch.distributed does: GLOO_SOCKET_IFNAME picks the network interface, else the
+      // address this host's name resolves to.
+      const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
+      options->devices.push_back(interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                           : c10d::ProcessGroupGloo::createDefaultDevice());
+      groups_->use(c10::make_intrusive<c10d::ProcessGroupGloo>(groups_->store, launch.rank, launch.world, options));
+      backend_ = "gloo";
+    }
+#endif
   } catch (const std::exception& error) {
     lost(fmt::format("the other ranks did not all connect within {} s", timeout.count() / 1000.0), error);
   }
@@ -76,7 +115,7 @@ ProcessGroup::~ProcessGroup() = default;
 void ProcessGroup::broadcast(torch::Tensor& tensor) {
   std::vector<torch::Tensor> tensors{tensor};
   try {
-    groups_->group->broadcast(tensors)->wait();
+    groups_->broadcast(tensors)->wait();
   } catch (const std::exception& error) {
     lost("broadcast failed", error);
   }
@@ -87,7 +126,7 @@ void ProcessGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
   try {
     for (torch::Tensor& tensor : tensors) {
       std::vector<torch::Tensor> one{tensor};
-      pending.push_back(groups_->group->allreduce(one));
+      pending.push_back(groups_->all_reduce_sum(one));
     }
     for (const auto& work : pending) work->wait();
   } catch (const std::exception& error) {
