@@ -90,14 +90,14 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
         models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c),
         batch.size(0));
     loss.backward();
-    parallel.reduce_gradients(parameters);
+    const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
     adam.step();
     {
       torch::NoGradGuard no_grad;  // the target network theta^- <- mu theta^- + (1 - mu) theta
       target_parameters.values().lerp_(parameters.values(), 1.0 - options.target_ema);
     }
     ema.update();
-    return {{"loss", loss.item<double>()}};
+    return losses;
   };
   const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file =

@@ -133,10 +133,10 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       const torch::Tensor loss = parallel.share(
           (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean(), batch.size(0));
       loss.backward();
-      parallel.reduce_gradients(parameters);
+      const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
       adam.step();
       ema.update();
-      return {{"loss", loss.item<double>()}};
+      return losses;
     };
     const bool last = round + 1 == rounds;
     const auto config = [&](const nlohmann::json& rounds_done) {

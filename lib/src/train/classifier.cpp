@@ -74,10 +74,10 @@ void train_classifier(const ClassifierTrainOptions& options, const Context& cont
     const std::int64_t rows = options.loop.batch;
     const torch::Tensor loss = parallel.share(torch::nn::functional::cross_entropy(logits, labels), rows);
     loss.backward();
-    parallel.reduce_gradients(parameters);
+    const std::map<std::string, double> losses = parallel.reduce(
+        parameters, {{"loss", loss}, {"accuracy", parallel.share(logits.argmax(1).eq(labels).to(torch::kDouble).mean(), rows)}});
     adam.step();
-    return {{"loss", loss.item<double>()},
-            {"accuracy", parallel.share(logits.argmax(1).eq(labels).to(torch::kDouble).mean(), rows).item<double>()}};
+    return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = trained_model("classifier", classifier.config(), *classifier.net, nullptr, curves, std::move(resume));

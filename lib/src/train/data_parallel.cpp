@@ -54,27 +54,35 @@ void DataParallel::broadcast(FlatParameters& parameters) const {
   group_->broadcast(values);
 }
 
-void DataParallel::reduce_gradients(FlatParameters& parameters) const {
-  if (alone()) return;
+std::map<std::string, double> DataParallel::reduce(FlatParameters& parameters,
+                                                   const std::map<std::string, torch::Tensor>& losses) {
+  std::map<std::string, double> values;
+  if (alone()) {
+    for (const auto& [name, loss] : losses) values[name] = loss.item<double>();
+    return values;
+  }
+  // The losses and this rank's stop request, then the gradient buckets.
+  std::vector<torch::Tensor> sums;
+  for (const auto& [name, loss] : losses) sums.push_back(loss.detach().to(torch::kDouble).reshape({1}));
+  sums.push_back(torch::full({1}, io::stop_requested() ? 1.0 : 0.0, torch::TensorOptions(torch::kDouble).device(device_)));
+  std::vector<torch::Tensor> tensors{torch::cat(sums)};
   const torch::Tensor& grads = parameters.grads();
   const std::int64_t per_bucket = std::max<std::int64_t>(1, kBucketBytes / grads.element_size());
-  std::vector<torch::Tensor> buckets;
   for (std::int64_t start = 0; start < grads.numel(); start += per_bucket)
-    buckets.push_back(grads.narrow(0, start, std::min(per_bucket, grads.numel() - start)));
-  group_->all_reduce_sum(buckets);
+    tensors.push_back(grads.narrow(0, start, std::min(per_bucket, grads.numel() - start)));
+  group_->all_reduce_sum(tensors);
+  const torch::Tensor summed = tensors[0].cpu();
+  const double* sum = summed.data_ptr<double>();
+  for (const auto& [name, loss] : losses) values[name] = *sum++;
+  peer_stop_ = peer_stop_ || *sum > 0;
+  return values;
 }
 
-bool DataParallel::reduce_step(std::map<std::string, double>& losses, bool stop) const {
-  if (alone()) return stop;
-  std::vector<double> values;
-  for (const auto& [name, value] : losses) values.push_back(value);
-  values.push_back(stop ? 1.0 : 0.0);
-  std::vector<torch::Tensor> sums{torch::tensor(values, torch::kDouble).to(device_)};
-  group_->all_reduce_sum(sums);
-  const torch::Tensor summed = sums[0].cpu();
-  const double* sum = summed.data_ptr<double>();
-  for (auto& [name, value] : losses) value = *sum++;
-  return *sum > 0;
+bool DataParallel::stop_requested() {
+  if (alone()) return io::stop_requested() != 0;
+  const bool stop = peer_stop_;
+  peer_stop_ = false;
+  return stop;
 }
 
 void DataParallel::barrier() const {

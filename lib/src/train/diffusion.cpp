@@ -83,10 +83,10 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
     const torch::Tensor loss = parallel.share(
         models::edm_loss(model.raw(parallel.local(labels)), x, model.edm, generator, parallel.rows(x.size(0))), x.size(0));
     loss.backward();
-    parallel.reduce_gradients(parameters);
+    const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
     adam.step();
     ema.update();
-    return {{"loss", loss.item<double>()}};
+    return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file = trained_model("diffusion", model.config(), *model.net, &ema, curves, std::move(resume));

@@ -105,24 +105,23 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
     }
     d_adam.zero_grad();
     torch::Tensor d_loss = share(models::discriminator_loss(nets->judge(real, labels), nets->judge(fake, labels), options.loss));
-    std::map<std::string, double> losses;
+    std::map<std::string, torch::Tensor> d_losses;
     if (options.r1 > 0) {
       const torch::Tensor penalty = share(models::r1_penalty(*nets, real, options.r1, labels));
-      losses["r1"] = penalty.item<double>();
+      d_losses["r1"] = penalty;
       d_loss = d_loss + penalty;
     }
+    d_losses["d_loss"] = d_loss;
     d_loss.backward();
-    parallel.reduce_gradients(d_parameters);
+    std::map<std::string, double> losses = parallel.reduce(d_parameters, d_losses);
     d_adam.step();
     // Generator: fool the updated discriminator.
     g_adam.zero_grad();
     const torch::Tensor g_loss =
         share(models::generator_loss(nets->judge(nets->generate(noise(), labels), labels), options.loss));
     g_loss.backward();
-    parallel.reduce_gradients(g_parameters);
+    losses.merge(parallel.reduce(g_parameters, {{"g_loss", g_loss}}));
     g_adam.step();
-    losses["d_loss"] = d_loss.item<double>();
-    losses["g_loss"] = g_loss.item<double>();
     return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {

@@ -195,7 +195,7 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
 
 Curves run_loop(const LoopOptions& options, const std::string& label,
               const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
-              ResumeState& state, const DataParallel& parallel) {
+              ResumeState& state, DataParallel& parallel) {
   Curves curves;
   std::map<std::string, double> sums;
   std::int64_t in_interval = 0, done = 0;
@@ -218,9 +218,8 @@ Curves run_loop(const LoopOptions& options, const std::string& label,
   io::defer_stop_signals();
   Progress progress(label, options.steps, "steps");
   for (std::int64_t at = done + 1; at <= options.steps; ++at) {
-    std::map<std::string, double> losses = step();
-    const bool stop = parallel.reduce_step(losses, io::stop_requested() != 0);
-    for (const auto& [name, value] : losses) sums[name] += value;
+    for (const auto& [name, value] : step()) sums[name] += value;
+    const bool stop = parallel.stop_requested();
     ++in_interval;
     done = at;
     if (at % options.log_every == 0 || at == options.steps) {

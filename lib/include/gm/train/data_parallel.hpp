@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "gm/base/context.hpp"
+#include "gm/io/output.hpp"
 #include "gm/parallel/group.hpp"
 #include "gm/train/optimiser.hpp"
 
@@ -43,17 +44,21 @@ class DataParallel {
 
   // Rank 0's parameter values on every rank.
   void broadcast(FlatParameters& parameters) const;
-  // The gradients summed over the ranks, in buckets of about 25 MB that are all in flight at once.
-  void reduce_gradients(FlatParameters& parameters) const;
-  // A step's losses summed over the ranks (each rank's being its share), and whether any rank
-  // was asked to stop; returns that.
-  bool reduce_step(std::map<std::string, double>& losses, bool stop) const;
+  // After a backward pass: the gradients summed over the ranks (in buckets of about 25 MB), and
+  // the named losses (each rank's share) with them, in one round of collectives that are all in
+  // flight at once. It also carries each rank's stop request (see stop_requested). Returns the
+  // losses as numbers; alone, just that.
+  std::map<std::string, double> reduce(FlatParameters& parameters, const std::map<std::string, torch::Tensor>& losses);
+  // Whether the run stops after this step: a signal to this process, or alone; in a group, to any
+  // rank as of the last reduce, so that every rank stops at the same step.
+  bool stop_requested();
   // Returns once every rank got here; fails when a rank died first.
   void barrier() const;
 
  private:
   c10::Device device_;
   std::unique_ptr<parallel::ProcessGroup> group_;
+  bool peer_stop_ = false;
 };
 
 }  // namespace gm::train

@@ -117,11 +117,11 @@ using WriteModel = std::function<void(std::int64_t step, const Curves& curves, n
 // loop's own counters, goes in each checkpoint; with options.resume the run first restores it
 // and continues where the checkpoint left off, ending bit-identical to an uninterrupted run.
 // A first SIGINT or SIGTERM writes a checkpoint and ends the job as that signal.
-// In a data-parallel run the losses are summed over the ranks (each returns its share), a
+// In a data-parallel run `step` returns what DataParallel::reduce summed over the ranks, a
 // signal to any rank stops them all at the same step, and only rank 0 writes and shows progress.
 // Returns the curves of the whole run.
 Curves run_loop(const LoopOptions& options, const std::string& label,
               const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
-              ResumeState& state, const DataParallel& parallel);
+              ResumeState& state, DataParallel& parallel);
 
 }  // namespace gm::train
