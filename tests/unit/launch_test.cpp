@@ -48,13 +48,15 @@ TEST(Launch, WorldOfOneStillLaunchesForTorchrun) {
 TEST(Launch, Slurm) {
   const auto launch = parse({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
                              {"SLURM_NTASKS_PER_NODE", "4"}, {"SLURM_JOB_NODELIST", "gpu[07-09,12],cpu3"},
-                             {"SLURM_STEP_NODELIST", "gpu[08-09]"}, {"SLURM_JOB_ID", "123456"}});
+                             {"SLURM_STEP_NODELIST", "gpu[08-09]"}, {"SLURM_JOB_ID", "123456"},
+                             {"SLURM_CPUS_PER_TASK", "8"}});
   ASSERT_TRUE(launch.has_value());
   EXPECT_EQ(launch->launcher, "SLURM");
   EXPECT_EQ(launch->rank, 5);
   EXPECT_EQ(launch->world, 8);
   EXPECT_EQ(launch->local_rank, 1);
   EXPECT_EQ(launch->local_size, 4);
+  EXPECT_EQ(launch->cores, 8);
   EXPECT_EQ(launch->address, "gpu08");  // the step's first node
   EXPECT_EQ(launch->port, 15000 + 123456 % 20000);
 }

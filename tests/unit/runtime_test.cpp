@@ -23,6 +23,16 @@ TEST(Runtime, ThreadsDefaultToTheAvailableCores) {
   EXPECT_THROW(gm::configure_threads(-2), gm::UsageError);
 }
 
+TEST(Runtime, LaunchedProcessesShareTheCores) {
+  const int cores = gm::available_cores();
+  EXPECT_EQ(gm::configure_threads(0, cores), 1);                   // one process per core
+  EXPECT_EQ(gm::configure_threads(0, 2 * cores), 1);               // never below one
+  EXPECT_EQ(gm::configure_threads(0, 4, 1), 1);                    // the launcher said 1 core each
+  EXPECT_EQ(gm::configure_threads(0, 1, 1000), cores);             // at most what this process has
+  EXPECT_EQ(gm::configure_threads(3, cores), 3);                   // --threads wins
+  gm::configure_threads(0);
+}
+
 TEST(Runtime, DeviceNames) {
   EXPECT_TRUE(gm::parse_device("cpu").is_cpu());
   EXPECT_EQ(gm::parse_device("auto").is_cuda(), torch::cuda::is_available());

@@ -59,9 +59,10 @@ void use_deterministic_algorithms() {
   at::globalContext().setBenchmarkCuDNN(false);
 }
 
-int configure_threads(int requested, int sharing) {
+int configure_threads(int requested, int sharing, int cores) {
   if (requested < 0) usage_fail("--threads {}: must be 0 (all cores) or a positive count", requested);
-  const int threads = requested == 0 ? std::max(1, available_cores() / std::max(1, sharing)) : requested;
+  const int shared = cores > 0 ? std::min(cores, available_cores()) : available_cores() / std::max(1, sharing);
+  const int threads = requested == 0 ? std::max(1, shared) : requested;
   at::set_num_threads(threads);
   // OpenBLAS runs its own pthread pool beside LibTorch's OpenMP pool; with both at N threads
   // the cores are oversubscribed (measured: 410 -> 111 steps/s on 2 cores). Training's small

@@ -124,7 +124,7 @@ int Tool::run(int argc, char** argv, const std::function<void(const Context&)>& 
     context.command_line = quote_command_line(argc, argv);
     // Processes that a launcher started side by side share the node's cores and GPUs.
     const parallel::Launch node = parallel::node_share_from_environment();
-    context.threads = configure_threads(common_.threads, node.local_size);
+    context.threads = configure_threads(common_.threads, node.local_size, node.cores);
     context.device = parse_device(common_.device, node.local_rank);
     context.seed = common_.seed;
     if (common_.deterministic) use_deterministic_algorithms();

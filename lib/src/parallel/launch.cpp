@@ -90,6 +90,7 @@ std::optional<Launch> parse_launch(const Environment& environment) {
     launch.world = int_variable(environment, "SLURM_NTASKS");
     launch.local_rank = int_variable(environment, "SLURM_LOCALID", 0);
     launch.local_size = int_variable(environment, "SLURM_NTASKS_PER_NODE", 1);
+    launch.cores = int_variable(environment, "SLURM_CPUS_PER_TASK", 0);
     if (launch.world == 1) return std::nullopt;
     launch.address = master;
     if (launch.address.empty()) {

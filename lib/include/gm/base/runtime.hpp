@@ -13,9 +13,10 @@ namespace gm {
 c10::Device parse_device(const std::string& name, int default_index = 0);
 
 // Sets LibTorch's intra-op threads to `requested` (0: the cores available to this process,
-// divided among the `sharing` processes a launcher started on this node) and keeps OpenBLAS
-// single-threaded so the two pools never oversubscribe the cores. Returns the thread count in use.
-int configure_threads(int requested, int sharing = 1);
+// divided among the `sharing` processes a launcher started on this node, or the `cores` it gave
+// each process when it says) and keeps OpenBLAS single-threaded so the two pools never
+// oversubscribe the cores. Returns the thread count in use.
+int configure_threads(int requested, int sharing = 1, int cores = 0);
 
 // LibTorch's deterministic algorithms only (an error where an op has none), cuDNN without
 // autotuning, and the cuBLAS workspace setting that deterministic GEMMs need. CPU kernels are

@@ -14,6 +14,7 @@ struct Launch {
   int world = 1;         // processes in the job
   int local_rank = 0;    // rank among the processes on this node (picks the GPU)
   int local_size = 1;    // processes on this node, which share its cores
+  int cores = 0;         // cores the launcher gave each process (SLURM_CPUS_PER_TASK), 0 unknown
   std::string address;   // where rank 0 serves the rendezvous store
   int port = 29500;
 };
