@@ -55,6 +55,11 @@ for launcher in torchrun slurm ompi; do
 done
 identical torchrun.h5 slurm.h5 && identical torchrun.h5 ompi.h5 && pass "the three launchers train the same model" \
   || fail "the launchers' models differ"
+# torch's own torchrun: its agent serves the store, and the ranks join it as clients.
+next_port
+"$python" "$GM_SOURCE_DIR/tests/cli/torchrun.py" --nproc_per_node 2 --master_port $port --no_python "${train[@]}" \
+  -o agent.h5 2>"$meta/err" || fail "torchrun: $(cat "$meta/err")"
+identical torchrun.h5 agent.h5 && pass "torchrun --no_python trains the same model" || fail "torchrun differs"
 "$python" -c "
 import h5py
 f = h5py.File('torchrun.h5')

@@ -32,6 +32,14 @@ TEST(Launch, Torchrun) {
   EXPECT_EQ(launch->port, 1234);
 }
 
+TEST(Launch, TorchrunsAgentServesTheStore) {
+  const auto launch = parse({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
+                             {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "3"}});
+  ASSERT_TRUE(launch.has_value());
+  EXPECT_EQ(launch->agent_store_prefix, "/worker/attempt_3");
+  EXPECT_EQ(parse({{"RANK", "0"}, {"WORLD_SIZE", "1"}})->agent_store_prefix, "");
+}
+
 TEST(Launch, TorchrunOnLoopbackSharesTheNode) {
   const auto launch = parse({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}});
   ASSERT_TRUE(launch.has_value());

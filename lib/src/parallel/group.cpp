@@ -12,6 +12,7 @@
 #if defined(GM_WITH_NCCL) && !defined(USE_C10D_NCCL)
 #define USE_C10D_NCCL
 #endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 #ifdef GM_WITH_GLOO
@@ -73,11 +74,13 @@ ProcessGroup::ProcessGroup(const Launch& launch, c10::Device device, std::chrono
   try {
     c10d::TCPStoreOptions store;
     store.port = static_cast<std::uint16_t>(launch.port);
-    store.isServer = launch.rank == 0;
+    const bool agent = !launch.agent_store_prefix.empty();
+    store.isServer = launch.rank == 0 && !agent;
     store.numWorkers = static_cast<std::size_t>(launch.world);
-    store.waitWorkers = true;
+    store.waitWorkers = !agent;
     store.timeout = timeout;
     groups_->store = c10::make_intrusive<c10d::TCPStore>(launch.address, store);
+    if (agent) groups_->store = c10::make_intrusive<c10d::PrefixStore>(launch.agent_store_prefix, groups_->store);
   } catch (const std::exception& error) {
     lost(fmt::format("no rendezvous with the other ranks within {} s", timeout.count() / 1000.0), error);
   }

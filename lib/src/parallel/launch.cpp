@@ -71,6 +71,9 @@ std::optional<Launch> parse_launch(const Environment& environment) {
       if (launch.world > 1) usage_fail("RANK and WORLD_SIZE are set but MASTER_ADDR is not");
       launch.address = "127.0.0.1";
     }
+    if (string_variable(environment, "TORCHELASTIC_USE_AGENT_STORE") == "True")
+      launch.agent_store_prefix =
+          "/worker/attempt_" + std::to_string(int_variable(environment, "TORCHELASTIC_RESTART_COUNT", 0));
   } else if (environment("OMPI_COMM_WORLD_RANK")) {
     launch.launcher = "Open MPI";
     launch.rank = int_variable(environment, "OMPI_COMM_WORLD_RANK");

@@ -17,13 +17,17 @@ struct Launch {
   int cores = 0;         // cores the launcher gave each process (SLURM_CPUS_PER_TASK), 0 unknown
   std::string address;   // where rank 0 serves the rendezvous store
   int port = 29500;
+  // torchrun's agent already serves the store (TORCHELASTIC_USE_AGENT_STORE): every rank joins
+  // it as a client, under this key prefix, as torch.distributed does; empty otherwise.
+  std::string agent_store_prefix;
 };
 
 // Reads a variable: its value, or null when unset.
 using Environment = std::function<const char*(const char*)>;
 
 // The launch described by `environment`, or nullopt when no launcher set one up:
-//   torchrun: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT;
+//   torchrun: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, and
+//             TORCHELASTIC_USE_AGENT_STORE with TORCHELASTIC_RESTART_COUNT;
 //   Open MPI: OMPI_COMM_WORLD_{RANK,SIZE,LOCAL_RANK,LOCAL_SIZE}, with MASTER_ADDR unless every
 //             rank is on one node;
 //   SLURM:    SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, the first host of the step's node list,
