@@ -79,11 +79,9 @@ TEST(Frechet, AgreesWithPytorchFidFormulaInScipy) {
 
 namespace {
 
-TEST(Prdc, AgreesWithTheAuthorsFormulasInNumpy) {
+// gm's PRDC against the prdc package's formulas in NumPy (float64 throughout), on `real` and `fake`.
+void expect_prdc_as_numpy(const torch::Tensor& real, const torch::Tensor& fake) {
   gm::test::TempDir dir;
-  torch::manual_seed(2);
-  const auto real = torch::randn({700, 4}, torch::kDouble);
-  const auto fake = torch::randn({500, 4}, torch::kDouble) * 1.3 + 0.4;
   {
     auto file = gm::h5::File::create(dir.file("f.h5"));
     file.root().write("real", real);
@@ -110,6 +108,27 @@ TEST(Prdc, AgreesWithTheAuthorsFormulasInNumpy) {
       "assert np.allclose(ours, [precision, recall, density, coverage], rtol=1e-12, atol=0), (ours, precision, recall, density, coverage)\n");
   EXPECT_GT(ours.precision, 0.0);
   EXPECT_LT(ours.coverage, 1.0);
+}
+
+TEST(Prdc, AgreesWithTheAuthorsFormulasInNumpy) {
+  torch::manual_seed(2);
+  expect_prdc_as_numpy(torch::randn({700, 4}, torch::kDouble), torch::randn({500, 4}, torch::kDouble) * 1.3 + 0.4);
+}
+
+TEST(Prdc, AgreesWhereFloat32CannotResolveTheDistances) {
+  // Far from the origin, float32 rounds |a|^2 + |b|^2 - 2 a.b to noise: the neighbours must come
+  // from the float64 recheck.
+  torch::manual_seed(4);
+  const auto offset = torch::full({1, 4}, 3000.0, torch::kDouble);
+  expect_prdc_as_numpy(offset + 0.01 * torch::randn({700, 4}, torch::kDouble),
+                       offset + 0.013 * torch::randn({500, 4}, torch::kDouble));
+}
+
+TEST(Prdc, AgreesWithDuplicatesAndTies) {
+  // Repeated rows put many neighbours at exactly the k-th distance.
+  torch::manual_seed(5);
+  const auto base = torch::randint(0, 12, {300, 2}, torch::kLong).to(torch::kDouble);
+  expect_prdc_as_numpy(base.repeat({2, 1}), torch::randint(0, 14, {300, 2}, torch::kLong).to(torch::kDouble));
 }
 
 TEST(Prdc, IdenticalSetsScorePerfectly) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -85,38 +86,95 @@ nlohmann::json Prdc::to_json() const {
 
 namespace {
 
-// Rows augmented so that one matrix product gives squared Euclidean distances:
-// [a, |a|^2, 1] . [-2 b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b, the expansion cdist's matrix-multiply
-// mode and the prdc package's sklearn use. Folding the norms into the GEMM saves two passes over
-// each N x N block. Rounding can leave an exact duplicate slightly below 0; callers clamp radii,
-// and compare against balls of positive radius only (nothing is strictly inside a ball of 0).
-struct Augmented {
-  torch::Tensor left, right;
+// PRDC decides every comparison as float64 squared distances by differences, sum of (a - b)^2,
+// which is what NumPy's direct formula computes: the same operands give the same bits, so a
+// duplicate row ties with its twin exactly. Computing all N x M of those would be slow; instead
+// one float32 matrix product per block approximates them all, through rows augmented so that
+// [a, |a|^2, 1] . [-2 b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b, and only the pairs whose float32 value
+// lies within its error bound of the threshold are recomputed exactly.
+struct DistanceRows {
+  torch::Tensor exact;        // [N, D] float64, centred
+  torch::Tensor left, right;  // [N, D + 2] float32 augmented rows
+  torch::Tensor norms;        // [N] float64, |a|^2
 };
-Augmented augment(const torch::Tensor& x) {
-  const torch::Tensor norms = x.pow(2).sum(1, true), ones = torch::ones_like(norms);
-  return {torch::cat({x, norms, ones}, 1), torch::cat({-2 * x, ones, norms}, 1)};
+DistanceRows distance_rows(const torch::Tensor& centred) {
+  const torch::Tensor norms = centred.pow(2).sum(1), column = norms.unsqueeze(1), ones = torch::ones_like(column);
+  return {centred, torch::cat({centred, column, ones}, 1).to(torch::kFloat),
+          torch::cat({-2 * centred, ones, column}, 1).to(torch::kFloat), norms};
 }
+// |float32 product - exact| <= slack x (|a|^2 + |b|^2): rounding of the inputs and of a (D + 2)-term
+// dot product whose terms add up to at most 2 (|a|^2 + |b|^2), with a factor 2 to spare.
+double slack_factor(std::int64_t dim) {
+  return 8.0 * static_cast<double>(dim + 3) * std::numeric_limits<float>::epsilon();
+}
+// Exact squared distances between row pairs (a[i], b[i]).
+torch::Tensor exact_squared(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(1); }
+
 // Squared distance from each row to its k-th nearest neighbour in the same set (itself excluded).
-// Blocks of rows go through one buffer: a fresh N x chunk allocation per block would be mapped and
-// faulted in anew each time, which cost more than the arithmetic.
-torch::Tensor knn_radii_squared(const Augmented& x, int k, std::int64_t chunk) {
-  const std::int64_t n = x.left.size(0);
+// Each row's k + 1 + kSpare nearest by the float32 product are recomputed exactly and the k-th
+// taken from those; a row whose list could miss its true k-th (the list's last entry within twice
+// the slack of its k-th) is recomputed whole. Blocks of rows go through one buffer: a fresh
+// N x chunk allocation per block would be mapped and faulted in anew each time, which cost more
+// than the arithmetic.
+torch::Tensor knn_radii_squared(const DistanceRows& x, int k, std::int64_t chunk) {
+  constexpr std::int64_t kSpare = 3;
+  const std::int64_t n = x.exact.size(0), listed = std::min(n, k + 1 + kSpare);
+  const torch::Tensor margin = 2 * slack_factor(x.exact.size(1)) * (x.norms + x.norms.max());
   torch::Tensor buffer = torch::empty({std::min(chunk, n), n}, x.left.options());
   std::vector<torch::Tensor> parts;
   for (std::int64_t at = 0; at < n; at += chunk) {
-    const std::int64_t stop = std::min(at + chunk, n);
-    torch::Tensor d = buffer.slice(0, 0, stop - at);
+    const std::int64_t stop = std::min(at + chunk, n), rows = stop - at;
+    torch::Tensor d = buffer.slice(0, 0, rows);
     torch::mm_out(d, x.left.slice(0, at, stop), x.right.t());
-    // The k+1 smallest include the point itself at distance 0.
-    parts.push_back(std::get<0>(d.topk(k + 1, 1, /*largest=*/false, /*sorted=*/true)).select(1, k));
+    const auto [values, columns] = d.topk(listed, 1, /*largest=*/false, /*sorted=*/true);
+    // The k + 1 smallest include the point itself at distance 0.
+    const torch::Tensor exact = (x.exact.slice(0, at, stop).unsqueeze(1) -
+                                 x.exact.index_select(0, columns.flatten()).view({rows, listed, -1}))
+                                    .pow_(2)
+                                    .sum(2);
+    torch::Tensor radii = std::get<0>(exact.topk(k + 1, 1, false, true)).select(1, k).contiguous();
+    if (listed < n) {
+      const torch::Tensor last = values.select(1, listed - 1).to(torch::kDouble);
+      const torch::Tensor kth = values.select(1, k).to(torch::kDouble);
+      const torch::Tensor redo = (last <= kth + margin.slice(0, at, stop)).nonzero().flatten().contiguous();
+      for (std::int64_t i = 0; i < redo.numel(); ++i) {
+        const std::int64_t row = redo.data_ptr<std::int64_t>()[i];
+        const torch::Tensor all = exact_squared(x.exact[at + row].expand({n, -1}), x.exact);
+        radii[row] = std::get<0>(all.topk(k + 1, 0, false, true))[k];
+      }
+    }
+    parts.push_back(radii);
   }
-  return torch::cat(parts).clamp_min_(0);
+  return torch::cat(parts);
 }
 
-// Radii for strict comparisons: a ball of radius 0 holds nothing, so it gets -1.
-torch::Tensor strict_radii(const torch::Tensor& squared) {
-  return torch::where(squared > 0, squared, torch::full_like(squared, -1.0));
+// Thresholds for `value < radius` from a float32 approximation within +-slack: below `low` is
+// surely inside, at or above `high` surely outside, between them recomputed. A ball of radius 0
+// holds nothing (strict comparison), so it gets -infinity for both.
+struct Band {
+  torch::Tensor low, high;  // float32
+};
+Band band(const torch::Tensor& radii, const torch::Tensor& slack) {
+  const torch::Tensor empty = radii <= 0;
+  const auto bound = [&](const torch::Tensor& t) {
+    return torch::where(empty, torch::full_like(t, -INFINITY), t).to(torch::kFloat);
+  };
+  return {bound(radii - slack), bound(radii + slack)};
+}
+
+// The pairs (rows, columns) of a block that `surely` and `maybe` (0/1 indicators) disagree on,
+// and whether each pair's exact squared distance is below its ball's radius: radii[rows] for balls
+// around the rows, radii[columns] for balls around the columns. Overwrites `maybe`.
+struct Recheck {
+  torch::Tensor rows, columns, inside;
+};
+Recheck recheck(const torch::Tensor& surely, torch::Tensor& maybe, const torch::Tensor& row_points,
+                const torch::Tensor& column_points, const torch::Tensor& radii, bool balls_around_rows) {
+  const torch::Tensor pairs = maybe.sub_(surely).nonzero();
+  Recheck out{pairs.select(1, 0), pairs.select(1, 1), {}};
+  const torch::Tensor d = exact_squared(row_points.index_select(0, out.rows), column_points.index_select(0, out.columns));
+  out.inside = d < radii.index_select(0, balls_around_rows ? out.rows : out.columns);
+  return out;
 }
 
 }  // namespace
@@ -127,38 +185,60 @@ Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std
   if (real.size(1) != fake.size(1)) fail("PRDC needs features of the same size, got {} and {}", real.size(1), fake.size(1));
   if (k < 1 || real.size(0) <= k || fake.size(0) <= k)
     fail("PRDC with k={} needs more than {} rows in each set, got {} and {}", k, k, real.size(0), fake.size(0));
-  const Augmented real_rows = augment(real), fake_rows = augment(fake);
-  const torch::Tensor real_radii = strict_radii(knn_radii_squared(real_rows, k, chunk));
-  const torch::Tensor fake_radii = strict_radii(knn_radii_squared(fake_rows, k, chunk));
-  torch::Tensor fake_in_real = torch::zeros({fake.size(0)}, torch::kBool);   // precision
-  torch::Tensor real_in_fake = torch::zeros({real.size(0)}, torch::kBool);   // recall
-  torch::Tensor nearest_fake = torch::full({real.size(0)}, INFINITY, torch::kDouble);  // coverage
+  // Distances do not change under a shift; centring keeps |a|^2 + |b|^2 - 2 a.b from cancelling
+  // away float32's digits when the features sit far from the origin.
+  const torch::Tensor centre = real.mean(0, true);
+  const DistanceRows reals = distance_rows(real - centre), fakes = distance_rows(fake - centre);
+  const torch::Tensor real_radii = knn_radii_squared(reals, k, chunk), fake_radii = knn_radii_squared(fakes, k, chunk);
+  const double slack = slack_factor(real.size(1));
+  torch::Tensor fake_in_real = torch::zeros({fake.size(0)}, torch::kBool);  // precision
+  torch::Tensor real_in_fake = torch::zeros({real.size(0)}, torch::kBool);  // recall
+  torch::Tensor covered = torch::zeros({real.size(0)}, torch::kBool);       // coverage
   double density_count = 0;
-  // Blocks of fake rows against every real row, through reused buffers (see knn_radii_squared).
-  const std::int64_t width = std::min(chunk, fake.size(0));
-  torch::Tensor distances = torch::empty({real.size(0), width}, real.options());
-  torch::Tensor inside = torch::empty({real.size(0), width}, real.options().dtype(torch::kBool));
+  // Blocks of fake columns against every real row, through reused buffers (see knn_radii_squared).
+  // The indicators are float 0/1 rather than bool: their row and column counts are then
+  // matrix-vector products, several times faster than LibTorch's bool reductions, and exact up to
+  // 2^24 rows.
+  const std::int64_t n = real.size(0), width = std::min(chunk, fake.size(0));
+  torch::Tensor d = torch::empty({n, width}, reals.left.options());
+  torch::Tensor surely = torch::empty_like(d), maybe = torch::empty_like(d);
+  const torch::Tensor ones_n = torch::ones({n}, d.options()), ones_c = torch::ones({width}, d.options());
   for (std::int64_t at = 0; at < fake.size(0); at += chunk) {
-    const std::int64_t stop = std::min(at + chunk, fake.size(0));
-    if (stop - at != distances.size(1)) {
-      distances = torch::empty({real.size(0), stop - at}, real.options());
-      inside = torch::empty({real.size(0), stop - at}, real.options().dtype(torch::kBool));
+    const std::int64_t stop = std::min(at + chunk, fake.size(0)), columns = stop - at;
+    if (columns != d.size(1)) {
+      d = torch::empty({n, columns}, d.options());
+      surely = torch::empty_like(d);
+      maybe = torch::empty_like(d);
     }
-    torch::mm_out(distances, real_rows.left, fake_rows.right.slice(0, at, stop).t());  // squared, [N, c]
-    // Real balls holding each fake row: precision needs one, density counts them all.
-    torch::lt_out(inside, distances, real_radii.unsqueeze(1));
-    const torch::Tensor holding = inside.sum(0);
+    const torch::Tensor block = fakes.exact.slice(0, at, stop), per_row = ones_c.slice(0, 0, columns);
+    torch::mm_out(d, reals.left, fakes.right.slice(0, at, stop).t());  // about the squared distances, [N, c]
+    // Real balls around each fake row: precision needs one, density counts them all, coverage
+    // marks the real rows with a fake row inside their ball.
+    const Band real_band = band(real_radii, slack * (reals.norms + fakes.norms.slice(0, at, stop).max()));
+    torch::lt_out(surely, d, real_band.low.unsqueeze(1));
+    torch::lt_out(maybe, d, real_band.high.unsqueeze(1));
+    const torch::Tensor holding_surely = surely.t().mv(ones_n), covering_surely = surely.mv(per_row);
+    const Recheck in_real = recheck(surely, maybe, reals.exact, block, real_radii, true);
+    const torch::Tensor holding =
+        holding_surely.to(torch::kLong).index_add_(0, in_real.columns, in_real.inside.to(torch::kLong));
     fake_in_real.slice(0, at, stop).copy_(holding > 0);
     density_count += holding.sum().item<double>();
-    torch::lt_out(inside, distances, fake_radii.slice(0, at, stop).unsqueeze(0));
-    real_in_fake |= inside.any(1);
-    nearest_fake = torch::minimum(nearest_fake, std::get<0>(distances.min(1)));
+    covered |= covering_surely > 0;
+    covered.index_put_({in_real.rows.masked_select(in_real.inside)}, true);
+    // Fake balls holding each real row: recall.
+    const torch::Tensor radii = fake_radii.slice(0, at, stop);
+    const Band fake_band = band(radii, slack * (reals.norms.max() + fakes.norms.slice(0, at, stop)));
+    torch::lt_out(surely, d, fake_band.low.unsqueeze(0));
+    torch::lt_out(maybe, d, fake_band.high.unsqueeze(0));
+    real_in_fake |= surely.mv(per_row) > 0;
+    const Recheck in_fake = recheck(surely, maybe, reals.exact, block, radii, false);
+    real_in_fake.index_put_({in_fake.rows.masked_select(in_fake.inside)}, true);
   }
   Prdc out;
   out.precision = fake_in_real.to(torch::kDouble).mean().item<double>();
   out.recall = real_in_fake.to(torch::kDouble).mean().item<double>();
   out.density = density_count / (static_cast<double>(k) * static_cast<double>(fake.size(0)));
-  out.coverage = (nearest_fake < real_radii).to(torch::kDouble).mean().item<double>();
+  out.coverage = covered.to(torch::kDouble).mean().item<double>();
   out.real_recalled = real_in_fake;
   return out;
 }
