@@ -5,7 +5,10 @@ Python PyTorch, timed in one run on this machine. Prints steps/s and the ratio g
 
 gm's rate is measured end to end from two runs of the tool (N and N/5 steps), so process start-up
 and writing the model cancel out; Python's is timed in-process after a warm-up. Both use the same
-data, batch, widths and thread count. With --unet (a dataset file from gm-convert of Fashion-MNIST),
+data, batch, widths and thread count. The GEMM limit is the rate at which this machine's BLAS runs
+the step's own matrix products alone: the profiler records every mm/addmm of one Python step with
+its shapes, and those products are replayed back to back at the same thread count. gm's rate as a
+fraction of it is how close the step comes to doing nothing but its GEMMs. With --unet (a dataset file from gm-convert of Fashion-MNIST),
 it also times the class-conditional UNet of gm-train diffusion --arch unet, at its defaults and
 batch 64, against the same UNet written here.
 """
@@ -324,6 +327,37 @@ def python_rate(step, steps):
     return steps / (time.perf_counter() - start)
 
 
+def gemm_limit(step, repeats=300):
+    """Steps/s of the step's matrix products alone, and their GFLOP per step."""
+    with torch.autograd.profiler.profile(record_shapes=True) as prof:
+        step()
+    products = []
+    for event in prof.function_events:
+        shapes = event.input_shapes
+        if event.name == "aten::mm":
+            (m, k), (_, n) = shapes[0], shapes[1]
+        elif event.name == "aten::addmm":
+            (m, k), (_, n) = shapes[1], shapes[2]
+        else:
+            continue
+        products.append((torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)))
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in products)
+
+    def replay():
+        for a, b, c in products:
+            torch.mm(a, b, out=c)
+
+    for _ in range(30):
+        replay()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            replay()
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return 1 / best, flops / 1e9
+
+
 def gm_rate(command, steps):
     """End-to-end seconds of N and N/5 steps; their difference is N * 4/5 steps of training."""
     times = []
@@ -348,11 +382,12 @@ with tempfile.TemporaryDirectory() as tmp:
                          "--to-steps", "32"], progressive_step(data, sd, teacher)),
     ]
     print(f"{args.steps} steps, batch {BATCH}, width {HIDDEN}, {args.threads} thread(s); steps/s")
-    print(f"{'trainer':<12} {'gm':>8} {'python':>8} {'gm/python':>10}")
+    print(f"{'trainer':<12} {'gm':>8} {'python':>8} {'gm/python':>10} {'GEMM limit':>11} {'gm/limit':>9} {'GFLOP/step':>11}")
     for name, command, step in rows:
         fast = gm_rate(command + ["-o", os.path.join(tmp, name + ".h5")], args.steps)
         peer = python_rate(step, args.steps)
-        print(f"{name:<12} {fast:8.1f} {peer:8.1f} {fast / peer:10.2f}")
+        limit, gflop = gemm_limit(step)
+        print(f"{name:<12} {fast:8.1f} {peer:8.1f} {fast / peer:10.2f} {limit:11.1f} {fast / limit:9.2f} {gflop:11.4f}")
         sys.stdout.flush()
     if args.unet:
         f = h5py.File(args.unet, "r")
