@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sched.h>
 
 #include <cstdlib>
@@ -40,6 +41,8 @@ c10::Device parse_device(const std::string& name, int default_index) {
     fail("--device {}: only {} CUDA device(s) present", name, torch::cuda::device_count());
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
+
+void return_large_buffers_to_the_system() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
 
 int available_cores() {
   cpu_set_t set;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gm/base/error.hpp"
+#include "gm/base/runtime.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/shape.hpp"
 #include "gm/base/text.hpp"
@@ -231,7 +232,14 @@ void copy_gm_file(const ConvertOptions& options, const Context& context, const i
   const h5::Group source = input.file.root();
   const h5::Group target = out.root();
   target.copy_attrs_from(source);
-  for (const auto& name : source.children()) target.copy_from(source, name);
+  // Datasets of rows (/x, /y, /z) a chunk at a time, so memory stays flat; the rest (a model's
+  // tensor groups) as HDF5 copies them, which for a large dataset held tens of megabytes.
+  for (const auto& name : source.children()) {
+    if (input.kind != io::Kind::model && source.has_dataset(name) && !source.dataset(name).shape().empty())
+      io::copy_rows(source.dataset(name), target, name);
+    else
+      target.copy_from(source, name);
+  }
   io::stamp(target, input.kind, context, {input.record});
   out.commit();
 }
@@ -301,6 +309,7 @@ nlohmann::json describe(const h5::File& file) {
 }
 
 void run(const ConvertOptions& given, const Context& context) {
+  return_large_buffers_to_the_system();  // memory stays flat however large the files
   ConvertOptions options = given;
   if (options.files.front() == "merge") {
     if (options.output.empty()) usage_fail("merge writes the file named by -o");

@@ -17,6 +17,7 @@
 #include "gm/io/idx.hpp"
 #include "gm/io/image.hpp"
 #include "gm/io/npy.hpp"
+#include "gm/io/zip.hpp"
 #include "gm/io/output.hpp"
 #include "gm/io/png.hpp"
 #include "gm/io/sha256.hpp"
@@ -271,11 +272,36 @@ void write_png_folder(const io::Input& input, const std::string& folder) {
 
 void write_arrays(const io::Input& input, const std::string& output) {
   const h5::Group root = input.file.root();
-  const torch::Tensor x = root.dataset("x").read();
-  if (fs::path(output).extension() == ".npy") return io::write_output(output, {input.path}, io::encode_npy(x));
-  std::map<std::string, torch::Tensor> arrays{{"x", x}};
-  if (root.has_dataset("y")) arrays["y"] = root.dataset("y").read();
-  io::write_output(output, {input.path}, io::encode_npz(arrays));
+  const bool npy = fs::path(output).extension() == ".npy";
+  std::vector<std::pair<std::string, h5::Dataset>> arrays;
+  arrays.emplace_back("x", root.dataset("x"));
+  if (!npy && root.has_dataset("y")) arrays.emplace_back("y", root.dataset("y"));
+  // Streamed a chunk at a time: memory stays flat whatever the size of the file.
+  io::StreamOutput out(output, {input.path});
+  const io::ZipWriter::Sink to_file = [&out](const char* data, std::size_t size) { out.write(data, size); };
+  const auto send = [](const h5::Dataset& set, const std::string& header, const io::ZipWriter::Sink& sink) {
+    sink(header.data(), header.size());
+    io::for_each_row_chunk(set, [&](const torch::Tensor& rows) { sink(static_cast<const char*>(rows.data_ptr()), rows.nbytes()); });
+  };
+  if (npy) {
+    const h5::Dataset& x = arrays[0].second;
+    send(x, io::npy_header(x.scalar_type(), x.shape()), to_file);
+  } else {
+    io::ZipWriter zip(to_file);
+    for (const auto& [name, set] : arrays) {
+      const std::string header = io::npy_header(set.scalar_type(), set.shape());
+      // A zip entry's header holds its checksum, so the rows are read twice: once for it.
+      std::uint64_t size = 0;
+      std::uint32_t crc = 0;
+      send(set, header, [&](const char* data, std::size_t count) {
+        crc = io::crc32(data, count, crc);
+        size += count;
+      });
+      zip.add(name + ".npy", size, crc, [&](const io::ZipWriter::Sink& sink) { send(set, header, sink); });
+    }
+    zip.finish();
+  }
+  out.commit();
 }
 
 }  // namespace gm::convert

@@ -107,17 +107,14 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& outp
     root.set_attr("seconds", seconds);
     root.set_attr("ms_per_sample", total > 0 ? 1000.0 * seconds / static_cast<double>(total) : 0.0);
   }
-  constexpr std::int64_t kChunk = 65536;  // rows copied at a time, so memory stays flat
   for (const auto& name : names) {
     const h5::Dataset source = first.dataset(name);
     const std::vector<std::int64_t> shape = source.shape();
     const h5::Dataset target =
         io::create_rows(root, name, source.scalar_type(), std::vector<std::int64_t>(shape.begin() + 1, shape.end()), total);
     target.copy_attrs_from(source);
-    for (const Part& part : parts) {
-      const h5::Dataset rows = part.input.file.root().dataset(name);
-      for (std::int64_t at = 0; at < part.rows; at += kChunk) target.append(rows.read_rows(at, std::min(kChunk, part.rows - at)));
-    }
+    for (const Part& part : parts)
+      io::for_each_row_chunk(part.input.file.root().dataset(name), [&](const torch::Tensor& rows) { target.append(rows); });
   }
   out.commit();
 }

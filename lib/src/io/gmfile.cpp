@@ -125,6 +125,26 @@ h5::Dataset create_rows(const h5::Group& root, const std::string& name, torch::S
   return root.create_dataset(name, type, shape, h5::Layout{true, 0, expected_rows});
 }
 
+void for_each_row_chunk(const h5::Dataset& rows, const std::function<void(const torch::Tensor&)>& use,
+                        std::int64_t start, std::int64_t count) {
+  const std::vector<std::int64_t> shape = rows.shape();
+  if (shape.empty()) return use(rows.read().contiguous());
+  std::int64_t row_bytes = static_cast<std::int64_t>(torch::elementSize(rows.scalar_type()));
+  for (size_t i = 1; i < shape.size(); ++i) row_bytes *= shape[i];
+  const std::int64_t step = std::max<std::int64_t>(1, (8 << 20) / std::max<std::int64_t>(1, row_bytes));
+  const std::int64_t end = count < 0 ? shape[0] : start + count;
+  for (std::int64_t at = start; at < end; at += step) use(rows.read_rows(at, std::min(step, end - at)).contiguous());
+}
+
+void copy_rows(const h5::Dataset& source, const h5::Group& root, const std::string& name) {
+  const std::vector<std::int64_t> shape = source.shape();
+  if (shape.empty()) fail("{}: a scalar, not a dataset of rows", source.where());
+  const h5::Dataset target =
+      create_rows(root, name, source.scalar_type(), std::vector<std::int64_t>(shape.begin() + 1, shape.end()), shape[0]);
+  target.copy_attrs_from(source);
+  for_each_row_chunk(source, [&](const torch::Tensor& chunk) { target.append(chunk); });
+}
+
 void write_tensors(const h5::Group& group, const std::map<std::string, torch::Tensor>& tensors) {
   // Dotted names stay one HDF5 name each: /params/net.0.weight, as DESIGN §3 lays out.
   for (const auto& [name, tensor] : tensors) {

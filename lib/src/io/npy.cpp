@@ -129,13 +129,12 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   return out;
 }
 
-std::string encode_npy(const torch::Tensor& given) {
-  const torch::Tensor tensor = given.to(torch::kCPU).contiguous();
+std::string npy_header(torch::ScalarType type, const std::vector<std::int64_t>& shape) {
   std::vector<std::string> extents;
-  for (std::int64_t extent : tensor.sizes()) extents.push_back(std::to_string(extent));
-  const std::string shape = fmt::format("({}{})", fmt::join(extents, ", "), extents.size() == 1 ? "," : "");
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                   descr_of(tensor.scalar_type()), shape);
+  for (std::int64_t extent : shape) extents.push_back(std::to_string(extent));
+  const std::string text = fmt::format("({}{})", fmt::join(extents, ", "), extents.size() == 1 ? "," : "");
+  std::string header =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr_of(type), text);
   // Magic, version, length and header, padded with spaces and a newline to a multiple of 64.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -145,7 +144,12 @@ std::string encode_npy(const torch::Tensor& given) {
   out += '\x00';
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>(header.size() >> 8);
-  out += header;
+  return out + header;
+}
+
+std::string encode_npy(const torch::Tensor& given) {
+  const torch::Tensor tensor = given.to(torch::kCPU).contiguous();
+  std::string out = npy_header(tensor.scalar_type(), tensor.sizes().vec());
   out.append(static_cast<const char*>(tensor.data_ptr()), tensor.nbytes());
   return out;
 }

@@ -199,10 +199,10 @@ H5Output::H5Output(const std::string& target, const std::vector<std::string>& in
       path_(target == "-" ? stdout_spool() : target),
       file_(h5::File::create(path_.temp(), target == "-" ? "stdout" : target)) {}
 
-void H5Output::commit() {
-  file_.close();
-  if (target_ != "-") return path_.commit();
-  const int fd = ::open(path_.temp().c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+// Copies a spooled output to stdout.
+void copy_to_stdout(const std::string& spool) {
+  const int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("stdout: cannot reopen the spooled output: {}", errno_text());
   std::array<char, 1 << 16> buffer;
   try {
@@ -219,24 +219,38 @@ void H5Output::commit() {
   }
   ::close(fd);
 }
+}  // namespace
+
+void H5Output::commit() {
+  file_.close();
+  if (target_ != "-") return path_.commit();
+  copy_to_stdout(path_.temp());
+}
+
+StreamOutput::StreamOutput(const std::string& target, const std::vector<std::string>& inputs)
+    : target_(checked_target(target, inputs)), path_(target == "-" ? stdout_spool() : target) {
+  fd_ = ::open(path_.temp().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd_ < 0) fail("{}: cannot write: {}", target, errno_text());
+}
+
+StreamOutput::~StreamOutput() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void StreamOutput::write(const char* data, std::size_t size) { write_fully(fd_, data, size, target_); }
+
+void StreamOutput::commit() {
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("{}: write failed: {}", target_, errno_text());
+  if (target_ != "-") return path_.commit();
+  copy_to_stdout(path_.temp());
+}
 
 void write_output(const std::string& target, const std::vector<std::string>& inputs, const std::string& bytes) {
-  if (target == "-") {
-    write_stdout(bytes.data(), bytes.size());
-    return;
-  }
-  refuse_overwriting_inputs(target, inputs);
-  AtomicPath path(target);
-  const int fd = ::open(path.temp().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) fail("{}: cannot write: {}", target, errno_text());
-  try {
-    write_fully(fd, bytes.data(), bytes.size(), target);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  if (::close(fd) != 0) fail("{}: write failed: {}", target, errno_text());
-  path.commit();
+  StreamOutput output(target, inputs);
+  output.write(bytes.data(), bytes.size());
+  output.commit();
 }
 
 void defer_stop_signals() {

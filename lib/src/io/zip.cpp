@@ -1,6 +1,8 @@
 #include "gm/io/zip.hpp"
 
-#include <array>
+#include <algorithm>
+
+#include <zlib.h>
 
 #include "gm/base/error.hpp"
 #include "gm/io/compress.hpp"
@@ -27,85 +29,105 @@ std::uint32_t get(const std::string& bytes, std::size_t at, int width) {
 
 }  // namespace
 
-std::uint32_t crc32(const char* data, std::size_t size) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xffffffffu;
-  for (std::size_t i = 0; i < size; ++i) c = table[(c ^ static_cast<unsigned char>(data[i])) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
+std::uint32_t crc32(const char* data, std::size_t size, std::uint32_t crc) {
+  // zlib's crc32 takes at most 4 GiB - 1 bytes a call.
+  for (std::size_t done = 0; done < size;) {
+    const auto part = static_cast<uInt>(std::min<std::size_t>(size - done, 1u << 30));
+    crc = static_cast<std::uint32_t>(::crc32(crc, reinterpret_cast<const Bytef*>(data + done), part));
+    done += part;
+  }
+  return crc;
+}
+
+ZipWriter::ZipWriter() : sink_([this](const char* data, std::size_t size) { bytes_.append(data, size); }) {}
+
+ZipWriter::ZipWriter(Sink sink) : sink_(std::move(sink)) {}
+
+void ZipWriter::put(const std::string& bytes) {
+  sink_(bytes.data(), bytes.size());
+  written_ += bytes.size();
 }
 
 void ZipWriter::add(const std::string& name, const std::string& data, std::size_t align) {
-  constexpr std::size_t kHeaderBytes = 30, kLimit = 0xffffffffu;
-  std::size_t padding = 0;
-  const std::size_t data_at = bytes_.size() + kHeaderBytes + name.size();
+  add(name, data.size(), crc32(data.data(), data.size()),
+      [&data](const Sink& sink) { sink(data.data(), data.size()); }, align);
+}
+
+void ZipWriter::add(const std::string& name, std::uint64_t size, std::uint32_t crc,
+                    const std::function<void(const Sink&)>& write_data, std::size_t align) {
+  constexpr std::uint64_t kHeaderBytes = 30, kLimit = 0xffffffffu;
+  std::uint64_t padding = 0;
+  const std::uint64_t data_at = written_ + kHeaderBytes + name.size();
   if (align > 1 && data_at % align != 0) padding = align - data_at % align;
   // The padding goes in an extra field, which needs a 4-byte header of its own.
   if (padding > 0 && padding < 4) padding += align;
-  if (bytes_.size() + kHeaderBytes + name.size() + padding + data.size() >= kLimit || name.size() > 0xffff)
+  if (written_ + kHeaderBytes + name.size() + padding + size >= kLimit || name.size() > 0xffff)
     fail("{}: too large for a zip archive without ZIP64 (4 GiB)", name);
-  Entry entry{name, crc32(data.data(), data.size()), static_cast<std::uint32_t>(data.size()),
-              static_cast<std::uint32_t>(bytes_.size())};
-  put32(bytes_, kLocalHeader);
-  put16(bytes_, 20);  // version needed: 2.0
-  put16(bytes_, 0);   // flags
-  put16(bytes_, 0);   // stored
-  put16(bytes_, 0);   // time
-  put16(bytes_, 0x21);  // date: 1980-01-01, so archives do not depend on the clock
-  put32(bytes_, entry.crc);
-  put32(bytes_, entry.size);
-  put32(bytes_, entry.size);
-  put16(bytes_, static_cast<std::uint32_t>(name.size()));
-  put16(bytes_, static_cast<std::uint32_t>(padding));
-  bytes_ += name;
+  Entry entry{name, crc, static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(written_)};
+  std::string header;
+  put32(header, kLocalHeader);
+  put16(header, 20);  // version needed: 2.0
+  put16(header, 0);   // flags
+  put16(header, 0);   // stored
+  put16(header, 0);   // time
+  put16(header, 0x21);  // date: 1980-01-01, so archives do not depend on the clock
+  put32(header, entry.crc);
+  put32(header, entry.size);
+  put32(header, entry.size);
+  put16(header, static_cast<std::uint32_t>(name.size()));
+  put16(header, static_cast<std::uint32_t>(padding));
+  header += name;
   if (padding > 0) {
-    put16(bytes_, 0x4246);  // "FB", the id PyTorch's writer uses for alignment padding
-    put16(bytes_, static_cast<std::uint32_t>(padding - 4));
-    bytes_.append(padding - 4, 'Z');
+    put16(header, 0x4246);  // "FB", the id PyTorch's writer uses for alignment padding
+    put16(header, static_cast<std::uint32_t>(padding - 4));
+    header.append(padding - 4, 'Z');
   }
-  bytes_ += data;
+  put(header);
+  std::uint64_t sent = 0;
+  write_data([&](const char* data, std::size_t count) {
+    sink_(data, count);
+    sent += count;
+  });
+  if (sent != size) fail("{}: wrote {} bytes of an entry announced as {}", name, sent, size);
+  written_ += size;
   entries_.push_back(entry);
 }
 
 std::string ZipWriter::finish() {
-  const std::size_t directory_at = bytes_.size();
+  const std::uint64_t directory_at = written_;
+  std::string directory;
   for (const Entry& e : entries_) {
-    put32(bytes_, kCentralHeader);
-    put16(bytes_, 20);  // made by
-    put16(bytes_, 20);  // needed
-    put16(bytes_, 0);
-    put16(bytes_, 0);
-    put16(bytes_, 0);
-    put16(bytes_, 0x21);
-    put32(bytes_, e.crc);
-    put32(bytes_, e.size);
-    put32(bytes_, e.size);
-    put16(bytes_, static_cast<std::uint32_t>(e.name.size()));
-    put16(bytes_, 0);  // extra
-    put16(bytes_, 0);  // comment
-    put16(bytes_, 0);  // disk
-    put16(bytes_, 0);  // internal attributes
-    put32(bytes_, 0);  // external attributes
-    put32(bytes_, e.offset);
-    bytes_ += e.name;
+    put32(directory, kCentralHeader);
+    put16(directory, 20);  // made by
+    put16(directory, 20);  // needed
+    put16(directory, 0);
+    put16(directory, 0);
+    put16(directory, 0);
+    put16(directory, 0x21);
+    put32(directory, e.crc);
+    put32(directory, e.size);
+    put32(directory, e.size);
+    put16(directory, static_cast<std::uint32_t>(e.name.size()));
+    put16(directory, 0);  // extra
+    put16(directory, 0);  // comment
+    put16(directory, 0);  // disk
+    put16(directory, 0);  // internal attributes
+    put32(directory, 0);  // external attributes
+    put32(directory, e.offset);
+    directory += e.name;
   }
-  if (bytes_.size() >= 0xffffffffu || entries_.size() > 0xffff) fail("too large for a zip archive without ZIP64");
-  const std::size_t directory_size = bytes_.size() - directory_at;
-  put32(bytes_, kEndRecord);
-  put16(bytes_, 0);
-  put16(bytes_, 0);
-  put16(bytes_, static_cast<std::uint32_t>(entries_.size()));
-  put16(bytes_, static_cast<std::uint32_t>(entries_.size()));
-  put32(bytes_, static_cast<std::uint32_t>(directory_size));
-  put32(bytes_, static_cast<std::uint32_t>(directory_at));
-  put16(bytes_, 0);
+  if (directory_at + directory.size() >= 0xffffffffu || entries_.size() > 0xffff)
+    fail("too large for a zip archive without ZIP64");
+  const auto directory_size = static_cast<std::uint32_t>(directory.size());
+  put32(directory, kEndRecord);
+  put16(directory, 0);
+  put16(directory, 0);
+  put16(directory, static_cast<std::uint32_t>(entries_.size()));
+  put16(directory, static_cast<std::uint32_t>(entries_.size()));
+  put32(directory, directory_size);
+  put32(directory, static_cast<std::uint32_t>(directory_at));
+  put16(directory, 0);
+  put(directory);
   return std::move(bytes_);
 }
 

@@ -38,6 +38,14 @@ class BlasThreadsForLargeProducts {
   BlasThreadsForLargeProducts& operator=(const BlasThreadsForLargeProducts&) = delete;
 };
 
+// Makes glibc return every buffer of 1 MiB or more to the system when it is freed. By default
+// glibc raises its mmap threshold each time such a buffer is freed; buffers of that size then
+// come from the heap and stay resident among small allocations. gm-convert, copying a 320 MB file
+// in 8 MB pieces, peaked 107 MB higher than for a 1.6 MB file. This suits streaming jobs, whose
+// large buffers are few and short-lived. A training loop reuses its buffers and is better served
+// by the default.
+void return_large_buffers_to_the_system();
+
 // Cores this process may run on (sched_getaffinity), at least 1.
 int available_cores();
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,13 @@ std::string utc_now();
 // Datasets of rows, grown in chunks: /x, and optionally /y (labels) and /z (noise).
 h5::Dataset create_rows(const h5::Group& root, const std::string& name, torch::ScalarType type,
                         const std::vector<std::int64_t>& row_shape, std::int64_t expected_rows = 0);
+
+// Rows [start, start + count) of a dataset (count -1: to the end), a few megabytes at a time, as
+// contiguous tensors, so that copying a dataset of any size keeps memory flat.
+void for_each_row_chunk(const h5::Dataset& rows, const std::function<void(const torch::Tensor&)>& use,
+                        std::int64_t start = 0, std::int64_t count = -1);
+// A copy of a dataset of rows under `root`, made a chunk at a time, with its attributes.
+void copy_rows(const h5::Dataset& source, const h5::Group& root, const std::string& name);
 
 // Named tensors (parameters, buffers, EMA weights) under a group, keyed by dotted names.
 void write_tensors(const h5::Group& group, const std::map<std::string, torch::Tensor>& tensors);

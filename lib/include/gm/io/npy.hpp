@@ -14,6 +14,9 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where);
 
 // A tensor as .npy bytes (format 1.0, C order, little-endian).
 std::string encode_npy(const torch::Tensor& tensor);
+// The .npy header (format 1.0) of a C-order array of `type` and `shape`, for writing the data
+// after it piece by piece.
+std::string npy_header(torch::ScalarType type, const std::vector<std::int64_t>& shape);
 
 // The arrays of a .npz, by name without ".npy".
 std::map<std::string, torch::Tensor> parse_npz(const std::string& bytes, const std::string& where);

@@ -57,6 +57,24 @@ class H5Output {
   h5::File file_;
 };
 
+// A binary output written piece by piece, so that large outputs never sit in memory: on disk
+// through AtomicPath, or for "-" a temporary file copied to stdout on commit().
+class StreamOutput {
+ public:
+  StreamOutput(const std::string& target, const std::vector<std::string>& inputs);
+  ~StreamOutput();
+  StreamOutput(const StreamOutput&) = delete;
+  StreamOutput& operator=(const StreamOutput&) = delete;
+  void write(const char* data, std::size_t size);
+  const std::string& target() const { return target_; }
+  void commit();
+
+ private:
+  std::string target_;
+  AtomicPath path_;
+  int fd_ = -1;
+};
+
 // Writes bytes to `target` atomically, or to stdout for "-".
 void write_output(const std::string& target, const std::vector<std::string>& inputs, const std::string& bytes);
 
