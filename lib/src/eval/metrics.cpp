@@ -89,31 +89,38 @@ namespace {
 // PRDC decides every comparison as float64 squared distances by differences, sum of (a - b)^2,
 // which is what NumPy's direct formula computes: the same operands give the same bits, so a
 // duplicate row ties with its twin exactly. Computing all N x M of those would be slow; instead
-// one float32 matrix product per block approximates them all, through rows augmented so that
-// [a, |a|^2, 1] . [-2 b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b, and only the pairs whose float32 value
-// lies within its error bound of the threshold are recomputed exactly.
+// one matrix product per block approximates them all, through rows augmented so that
+// [a, |a|^2, 1] . [-2 b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b, and only the pairs whose approximate
+// value lies within its error bound of the threshold are recomputed exactly. The product runs in
+// float32 (twice float64's speed) for features of 32 dimensions or more. Below that it is
+// memory-bound, so float32 saves little, and close neighbours in few dimensions are often closer
+// than float32 resolves at their norms: it runs in float64.
 struct DistanceRows {
   torch::Tensor exact;        // [N, D] float64, centred
-  torch::Tensor left, right;  // [N, D + 2] float32 augmented rows
+  torch::Tensor left, right;  // [N, D + 2] augmented rows, in the product's type
   torch::Tensor norms;        // [N] float64, |a|^2
 };
+torch::ScalarType product_type(std::int64_t dim) { return dim >= 32 ? torch::kFloat : torch::kDouble; }
 DistanceRows distance_rows(const torch::Tensor& centred) {
   const torch::Tensor norms = centred.pow(2).sum(1), column = norms.unsqueeze(1), ones = torch::ones_like(column);
-  return {centred, torch::cat({centred, column, ones}, 1).to(torch::kFloat),
-          torch::cat({-2 * centred, ones, column}, 1).to(torch::kFloat), norms};
+  const torch::ScalarType type = product_type(centred.size(1));
+  return {centred, torch::cat({centred, column, ones}, 1).to(type), torch::cat({-2 * centred, ones, column}, 1).to(type),
+          norms};
 }
-// |float32 product - exact| <= slack x (|a|^2 + |b|^2): rounding of the inputs and of a (D + 2)-term
-// dot product whose terms add up to at most 2 (|a|^2 + |b|^2), with a factor 2 to spare.
+// |product - exact| <= slack x (|a|^2 + |b|^2): rounding of the inputs and of a (D + 2)-term dot
+// product whose terms add up to at most 2 (|a|^2 + |b|^2), with a factor 2 to spare.
 double slack_factor(std::int64_t dim) {
-  return 8.0 * static_cast<double>(dim + 3) * std::numeric_limits<float>::epsilon();
+  const double epsilon = product_type(dim) == torch::kFloat ? std::numeric_limits<float>::epsilon()
+                                                            : std::numeric_limits<double>::epsilon();
+  return 8.0 * static_cast<double>(dim + 3) * epsilon;
 }
 // Exact squared distances between row pairs (a[i], b[i]).
 torch::Tensor exact_squared(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).sum(1); }
 
 // Squared distance from each row to its k-th nearest neighbour in the same set (itself excluded).
-// Each row's k + 1 + kSpare nearest by the float32 product are recomputed exactly and the k-th
-// taken from those; a row whose list could miss its true k-th (the list's last entry within twice
-// the slack of its k-th) is recomputed whole. Blocks of rows go through one buffer: a fresh
+// Each row's k + 1 + kSpare nearest by the product are recomputed exactly and the k-th taken from
+// those; rows whose list could miss their true k-th (the list's last entry within twice the slack
+// of its k-th) are recomputed whole, a few at a time. Blocks of rows go through one buffer: a fresh
 // N x chunk allocation per block would be mapped and faulted in anew each time, which cost more
 // than the arithmetic.
 torch::Tensor knn_radii_squared(const DistanceRows& x, int k, std::int64_t chunk) {
@@ -136,11 +143,14 @@ torch::Tensor knn_radii_squared(const DistanceRows& x, int k, std::int64_t chunk
     if (listed < n) {
       const torch::Tensor last = values.select(1, listed - 1).to(torch::kDouble);
       const torch::Tensor kth = values.select(1, k).to(torch::kDouble);
-      const torch::Tensor redo = (last <= kth + margin.slice(0, at, stop)).nonzero().flatten().contiguous();
-      for (std::int64_t i = 0; i < redo.numel(); ++i) {
-        const std::int64_t row = redo.data_ptr<std::int64_t>()[i];
-        const torch::Tensor all = exact_squared(x.exact[at + row].expand({n, -1}), x.exact);
-        radii[row] = std::get<0>(all.topk(k + 1, 0, false, true))[k];
+      const torch::Tensor redo = (last <= kth + margin.slice(0, at, stop)).nonzero().flatten();
+      // Rows per batch so that their [rows, N, D] differences take about 64 MB.
+      const std::int64_t batch = std::max<std::int64_t>(1, (8 << 20) / std::max<std::int64_t>(1, n * x.exact.size(1)));
+      for (std::int64_t i = 0; i < redo.numel(); i += batch) {
+        const torch::Tensor some = redo.slice(0, i, std::min(i + batch, redo.numel()));
+        const torch::Tensor all =
+            (x.exact.slice(0, at, stop).index_select(0, some).unsqueeze(1) - x.exact.unsqueeze(0)).pow_(2).sum(2);
+        radii.index_copy_(0, some, std::get<0>(all.topk(k + 1, 1, false, true)).select(1, k));
       }
     }
     parts.push_back(radii);
@@ -148,16 +158,16 @@ torch::Tensor knn_radii_squared(const DistanceRows& x, int k, std::int64_t chunk
   return torch::cat(parts);
 }
 
-// Thresholds for `value < radius` from a float32 approximation within +-slack: below `low` is
+// Thresholds for `value < radius` from an approximation within +-slack: below `low` is
 // surely inside, at or above `high` surely outside, between them recomputed. A ball of radius 0
 // holds nothing (strict comparison), so it gets -infinity for both.
 struct Band {
-  torch::Tensor low, high;  // float32
+  torch::Tensor low, high;  // in the product's type
 };
-Band band(const torch::Tensor& radii, const torch::Tensor& slack) {
+Band band(const torch::Tensor& radii, const torch::Tensor& slack, torch::ScalarType type) {
   const torch::Tensor empty = radii <= 0;
   const auto bound = [&](const torch::Tensor& t) {
-    return torch::where(empty, torch::full_like(t, -INFINITY), t).to(torch::kFloat);
+    return torch::where(empty, torch::full_like(t, -INFINITY), t).to(type);
   };
   return {bound(radii - slack), bound(radii + slack)};
 }
@@ -214,7 +224,7 @@ Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std
     torch::mm_out(d, reals.left, fakes.right.slice(0, at, stop).t());  // about the squared distances, [N, c]
     // Real balls around each fake row: precision needs one, density counts them all, coverage
     // marks the real rows with a fake row inside their ball.
-    const Band real_band = band(real_radii, slack * (reals.norms + fakes.norms.slice(0, at, stop).max()));
+    const Band real_band = band(real_radii, slack * (reals.norms + fakes.norms.slice(0, at, stop).max()), d.scalar_type());
     torch::lt_out(surely, d, real_band.low.unsqueeze(1));
     torch::lt_out(maybe, d, real_band.high.unsqueeze(1));
     const torch::Tensor holding_surely = surely.t().mv(ones_n), covering_surely = surely.mv(per_row);
@@ -227,7 +237,7 @@ Prdc prdc(const torch::Tensor& real_in, const torch::Tensor& fake_in, int k, std
     covered.index_put_({in_real.rows.masked_select(in_real.inside)}, true);
     // Fake balls holding each real row: recall.
     const torch::Tensor radii = fake_radii.slice(0, at, stop);
-    const Band fake_band = band(radii, slack * (reals.norms.max() + fakes.norms.slice(0, at, stop)));
+    const Band fake_band = band(radii, slack * (reals.norms.max() + fakes.norms.slice(0, at, stop)), d.scalar_type());
     torch::lt_out(surely, d, fake_band.low.unsqueeze(0));
     torch::lt_out(maybe, d, fake_band.high.unsqueeze(0));
     real_in_fake |= surely.mv(per_row) > 0;
@@ -253,11 +263,18 @@ Kid kid(const torch::Tensor& real_in, const torch::Tensor& fake_in, std::int64_t
   const double d = static_cast<double>(real.size(1));
   at::Generator generator = at::detail::createCPUGenerator(seed);
   std::vector<double> values;
+  // The three m x m kernels of every subset go through the same buffers: fresh ones per subset
+  // were page-faulted in anew each time, which cost more than the products.
+  torch::Tensor kxx = torch::empty({m, m}, real.options()), kyy = torch::empty_like(kxx), kxy = torch::empty_like(kxx);
   for (std::int64_t s = 0; s < subsets; ++s) {
     const torch::Tensor x = real.index_select(0, torch::randperm(real.size(0), generator, torch::kLong).slice(0, 0, m));
     const torch::Tensor y = fake.index_select(0, torch::randperm(fake.size(0), generator, torch::kLong).slice(0, 0, m));
-    const auto kernel = [d](const torch::Tensor& a, const torch::Tensor& b) { return (a.mm(b.t()) / d + 1).pow(3); };
-    const torch::Tensor kxx = kernel(x, x), kyy = kernel(y, y), kxy = kernel(x, y);
+    const auto kernel = [d](torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b) {
+      torch::mm_out(out, a, b.t()).div_(d).add_(1).pow_(3);
+    };
+    kernel(kxx, x, x);
+    kernel(kyy, y, y);
+    kernel(kxy, x, y);
     const double mm = static_cast<double>(m);
     const double within = ((kxx.sum() - kxx.diagonal().sum()) + (kyy.sum() - kyy.diagonal().sum())).item<double>() / (mm * (mm - 1));
     values.push_back(within - 2 * kxy.sum().item<double>() / (mm * mm));
