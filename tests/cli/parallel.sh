@@ -77,6 +77,23 @@ for job in "gm-train gan --data grid.h5 --hidden 32 --depth 1" \
   close ${name}_1.h5 ${name}_2.h5 && pass "$name: 2 ranks match 1 process" || fail "$name: 2 ranks differ"
 done
 
+# Images: the class-conditional UNet (label dropout drawn for the whole batch) and the classifier.
+"$python" - <<'PY'
+import numpy as np
+rng = np.random.default_rng(0)
+np.save("ix.npy", rng.integers(0, 255, (64, 1, 28, 28)).astype(np.uint8))
+np.save("iy.npy", rng.integers(0, 4, 64))
+PY
+gm-convert ix.npy --labels iy.npy images.h5 -q || fail "image setup"
+for job in "gm-train diffusion --arch unet --width 8 --multipliers 1,2 --attention 7" "gm-train classifier --width 8 --features 16"; do
+  read -ra cmd <<<"$job"
+  name=${cmd[1]}_images
+  "${cmd[@]}" --data images.h5 --steps 4 --batch 16 --seed 4 --threads 1 -q -o ${name}_1.h5 || fail "$name alone"
+  two_ranks torchrun "${cmd[@]}" --data images.h5 --steps 4 --batch 16 --seed 4 --threads 1 -q -o ${name}_2.h5 \
+    || fail "$name on 2 ranks"
+  close ${name}_1.h5 ${name}_2.h5 && pass "$name: 2 ranks match 1 process" || fail "$name: 2 ranks differ"
+done
+
 # A dead peer: the survivor fails within 60 s and leaves no model.
 long=(gm-train diffusion --data grid.h5 --steps 10000000 --batch 256 --threads 1 -q)
 for victim in 0 1; do
