@@ -63,13 +63,9 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   train::track_data(state, batches, generator);
 
   const auto step = [&]() -> std::map<std::string, double> {
-    // Every random number is drawn for the whole batch; this rank takes its rows of each.
-    const torch::Tensor batch = batches.next();
-    const torch::Tensor labels = parallel.local(run.labels(batches, generator));
-    const torch::Tensor n = parallel.local(
-        torch::randint(0, options.grid - 1, {batch.size(0)}, generator, torch::kLong).to(batch.device()));
-    const torch::Tensor noise = parallel.local(torch::randn(batch.sizes(), generator, torch::kFloat).to(batch.device()));
-    const torch::Tensor y = parallel.local(batch);
+    // Not a structured binding: lambdas below capture y, which C++17 allows only for variables.
+    const TeacherRun::Draws draws = run.draw(batches, generator, options.grid - 1, parallel);
+    const torch::Tensor &y = draws.y, &labels = draws.labels, &n = draws.step, &noise = draws.noise;
     const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels), target_raw = target.raw(labels);
     const auto row = [&y](const torch::Tensor& t) { return models::per_row(t, y); };
     const torch::Tensor t_hi = ts.index_select(0, n + 1), t_lo = ts.index_select(0, n);
@@ -88,7 +84,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     adam.zero_grad();
     const torch::Tensor loss = parallel.share(
         models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c),
-        batch.size(0));
+        options.loop.batch);
     loss.backward();
     const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
     adam.step();

@@ -102,14 +102,9 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
               loop.steps);
 
     const auto step = [&]() -> std::map<std::string, double> {
-      // Every random number is drawn for the whole batch; this rank takes its rows of each.
-      const torch::Tensor batch = batches.next();
-      const torch::Tensor labels = parallel.local(run.labels(batches, generator));
       // A student step i spans teacher steps 2i and 2i + 1.
-      const torch::Tensor i = parallel.local(
-          torch::randint(0, coarse_count, {batch.size(0)}, generator, torch::kLong).to(batch.device()));
-      const torch::Tensor noise = parallel.local(torch::randn(batch.sizes(), generator, torch::kFloat).to(batch.device()));
-      const torch::Tensor y = parallel.local(batch);
+      const TeacherRun::Draws draws = run.draw(batches, generator, coarse_count, parallel);
+      const torch::Tensor &y = draws.y, &labels = draws.labels, &i = draws.step, &noise = draws.noise;
       const models::RawNet teacher_raw = teacher.raw(labels), student_raw = student.raw(labels);
       const torch::Tensor s0 = fine_t.index_select(0, 2 * i), s1 = fine_t.index_select(0, 2 * i + 1),
                           s2 = fine_t.index_select(0, 2 * i + 2);
@@ -131,7 +126,7 @@ void distill_progressive(const ProgressiveOptions& options, const Context& conte
       // The teacher's loss weighting 1 / c_out^2 (EDM's lambda for an EDM teacher).
       const torch::Tensor weight = col(models::edm_scalings(s0, edm).c_out.pow(-2));
       const torch::Tensor loss = parallel.share(
-          (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean(), batch.size(0));
+          (weight * (models::edm_denoise(student_raw, x, s0, edm) - target).pow(2)).mean(), options.loop.batch);
       loss.backward();
       const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
       adam.step();

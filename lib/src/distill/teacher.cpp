@@ -16,6 +16,15 @@ torch::Tensor TeacherRun::labels(const train::ShuffledBatches& batches, at::Gene
   return train::drop_labels(data.y.index_select(0, batches.last_rows()), data.info.classes(), label_dropout, generator);
 }
 
+TeacherRun::Draws TeacherRun::draw(train::ShuffledBatches& batches, at::Generator& generator, std::int64_t steps,
+                                   const train::DataParallel& parallel) const {
+  const torch::Tensor batch = batches.next();
+  const torch::Tensor dropped = labels(batches, generator);
+  const torch::Tensor step = torch::randint(0, steps, {batch.size(0)}, generator, torch::kLong).to(batch.device());
+  const torch::Tensor noise = torch::randn(batch.sizes(), generator, torch::kFloat).to(batch.device());
+  return {parallel.local(batch), parallel.local(dropped), parallel.local(step), parallel.local(noise)};
+}
+
 nlohmann::json TeacherRun::reference() const { return {{"path", input.path}, {"sha256", input.record["sha256"]}}; }
 
 TeacherRun load_teacher(const std::string& teacher_path, const std::string& data_path, const Context& context,

@@ -21,6 +21,14 @@ struct TeacherRun {
   // The labels of the batch `batches` last drew, some dropped as the teacher's were; undefined
   // for an unconditional teacher.
   torch::Tensor labels(const train::ShuffledBatches& batches, at::Generator& generator) const;
+  // One distillation step's draws, this rank's rows of each: the clean rows, their labels, a
+  // step index in [0, steps) per row and unit noise. They are drawn for the whole batch, in this
+  // order, so every rank draws what one process would.
+  struct Draws {
+    torch::Tensor y, labels, step, noise;
+  };
+  Draws draw(train::ShuffledBatches& batches, at::Generator& generator, std::int64_t steps,
+             const train::DataParallel& parallel) const;
   // {"path", "sha256"} of the teacher, for the student's config.
   nlohmann::json reference() const;
 };
