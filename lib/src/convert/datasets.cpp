@@ -288,7 +288,8 @@ void write_arrays(const io::Input& input, const std::string& output) {
     send(x, io::npy_header(x.scalar_type(), x.shape()), to_file);
   } else {
     io::ZipWriter zip(to_file);
-    for (const auto& [name, set] : arrays) {
+    for (const auto& array : arrays) {
+      const h5::Dataset& set = array.second;  // a variable, which C++17 lambdas may capture
       const std::string header = io::npy_header(set.scalar_type(), set.shape());
       // A zip entry's header holds its checksum, so the rows are read twice: once for it.
       std::uint64_t size = 0;
@@ -297,7 +298,7 @@ void write_arrays(const io::Input& input, const std::string& output) {
         crc = io::crc32(data, count, crc);
         size += count;
       });
-      zip.add(name + ".npy", size, crc, [&](const io::ZipWriter::Sink& sink) { send(set, header, sink); });
+      zip.add(array.first + ".npy", size, crc, [&](const io::ZipWriter::Sink& sink) { send(set, header, sink); });
     }
     zip.finish();
   }
