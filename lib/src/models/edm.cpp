@@ -120,7 +120,9 @@ torch::Tensor training_target(const torch::Tensor& y, const torch::Tensor& x, co
 
 torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Generator& generator,
                               const torch::TensorOptions& options) {
-  if (!config.is_ddpm()) return (torch::randn({n}, generator, options) * config.p_std + config.p_mean).exp();
+  // Drawn on the CPU, whose generator gm seeds, then moved: a CUDA run draws the same numbers.
+  if (!config.is_ddpm())
+    return (torch::randn({n}, generator, options.device(torch::kCPU)) * config.p_std + config.p_mean).exp().to(options.device());
   const torch::Tensor table = torch::tensor(config.ddpm_sigmas(), torch::kDouble).to(options);
   const torch::Tensor t = torch::randint(0, config.timesteps, {n}, generator, torch::kLong);
   return table.index_select(0, t.to(options.device()));
@@ -129,7 +131,8 @@ torch::Tensor training_sigmas(std::int64_t n, const EdmConfig& config, at::Gener
 torch::Tensor edm_loss(const RawNet& net, const torch::Tensor& all_rows, const EdmConfig& config,
                        at::Generator& generator, std::pair<std::int64_t, std::int64_t> rows) {
   const torch::Tensor all_sigmas = training_sigmas(all_rows.size(0), config, generator, all_rows.options());
-  const torch::Tensor all_noise = torch::randn(all_rows.sizes(), generator, all_rows.options());
+  const torch::Tensor all_noise =
+      torch::randn(all_rows.sizes(), generator, all_rows.options().device(torch::kCPU)).to(all_rows.device());
   const std::int64_t end = rows.second < 0 ? all_rows.size(0) : rows.second;
   const auto mine = [&](const torch::Tensor& t) { return t.narrow(0, rows.first, end - rows.first); };
   const torch::Tensor y = mine(all_rows), sigma = mine(all_sigmas);
