@@ -21,17 +21,11 @@
 #include "gm/io/gmfile.hpp"
 #include "gm/io/h5.hpp"
 
-namespace {
+#include "timing.hpp"
 
-double best_seconds(int repeats, const std::function<void()>& f) {
-  double best = 1e300;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
+using gm::bench::best_seconds;
+
+namespace {
 
 double read_bytes(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);

@@ -24,17 +24,11 @@
 #include "gm/eval/metrics.hpp"
 #include "gm/io/npy.hpp"
 
-namespace {
+#include "timing.hpp"
 
-double best_seconds(int repeats, const std::function<void()>& f) {
-  double best = 1e300;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
+using gm::bench::best_seconds;
+
+namespace {
 
 void write_npy(const std::filesystem::path& path, const torch::Tensor& t) {
   std::ofstream(path, std::ios::binary) << gm::io::encode_npy(t);

@@ -6,19 +6,15 @@
 # (whole-process wall time, start-up included) and each as a ratio to one process on every core.
 #
 # Usage: bench/parallel.sh [RANKS=2] [TOY_STEPS=2000] [UNET_STEPS=30]   (gm tools on PATH)
-set -euo pipefail
 ranks=${1:-2}
 toy_steps=${2:-2000}
 unet_steps=${3:-30}
 cores=$(nproc)
 idx=${GM_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/lib.bash"
 gm-sample toy:grid25 -n 20000 --seed 1 -q -o grid.h5
 gm-convert "$idx/t10k-images-idx3-ubyte.gz" --labels "$idx/t10k-labels-idx1-ubyte.gz" -q -o fmnist.h5
 
-seconds() { local start=$EPOCHREALTIME; "$@"; awk "BEGIN { print $EPOCHREALTIME - $start }"; }
 port=$((20000 + RANDOM % 20000))
 launch() {  # launch N ARGS...: N local ranks of one job
   local n=$1 pids=()

@@ -8,13 +8,9 @@
 # the teacher. Training is a few steps only: speed does not depend on how trained a network is.
 #
 # Usage: bench/sampling.sh [ROWS=200000] [THREADS=0: every core]   (gm tools on PATH)
-set -euo pipefail
 rows=${1:-200000}
 threads=${2:-0}
-python=${GM_PYTHON:-/usr/bin/python3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/lib.bash"
 gm-sample toy:grid25 -n 10000 --seed 1 -q -o data.h5
 gm-train gan --data data.h5 --steps 20 --seed 1 -q -o gan.h5
 # A deeper generator with about the student's parameter count, for the like-for-like comparison.

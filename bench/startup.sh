@@ -4,21 +4,15 @@
 # before its first line of work), all measured in this run. Best of REPEATS runs each.
 #
 # Usage: bench/startup.sh [REPEATS=5]   (gm tools on PATH)
-set -euo pipefail
 repeats=${1:-5}
-python=${GM_PYTHON:-/usr/bin/python3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/lib.bash"
 gm-sample toy:grid25 -n 2000 --seed 1 -q -o grid.h5
 gm-train diffusion --data grid.h5 --steps 20 --seed 1 -q -o edm.h5
 best_ms() {  # best_ms COMMAND...: the best wall time of REPEATS runs, in ms
   local best=""
   for _ in $(seq "$repeats"); do
-    local start=$EPOCHREALTIME
-    "$@" >/dev/null 2>&1
     local ms
-    ms=$(awk "BEGIN { printf \"%.1f\", ($EPOCHREALTIME - $start) * 1000 }")
+    ms=$(awk "BEGIN { printf \"%.1f\", $(seconds "$@" 2>/dev/null) * 1000 }")
     if [[ -z $best ]] || awk "BEGIN { exit !($ms < $best) }"; then best=$ms; fi
   done
   echo "$best"

@@ -2,6 +2,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
+#include "gm/io/output.hpp"
 #include "gm/train/loop.hpp"
 
 namespace gm::train {

@@ -13,7 +13,6 @@
 #include <torch/torch.h>
 
 #include "gm/base/context.hpp"
-#include "gm/io/output.hpp"
 #include "gm/parallel/group.hpp"
 #include "gm/train/optimiser.hpp"
 
