@@ -185,21 +185,14 @@ void AtomicPath::commit() {
 namespace {
 std::string stdout_spool() {
   const char* folder = std::getenv("TMPDIR");
-  return std::string(folder && *folder ? folder : "/tmp") + "/gm-stdout.h5";
+  return std::string(folder && *folder ? folder : "/tmp") + "/gm-stdout";  // HDF5 files and streamed bytes alike
 }
 
 std::string checked_target(const std::string& target, const std::vector<std::string>& inputs) {
   refuse_overwriting_inputs(target, inputs);
   return target;
 }
-}  // namespace
 
-H5Output::H5Output(const std::string& target, const std::vector<std::string>& inputs)
-    : target_(checked_target(target, inputs)),
-      path_(target == "-" ? stdout_spool() : target),
-      file_(h5::File::create(path_.temp(), target == "-" ? "stdout" : target)) {}
-
-namespace {
 // Copies a spooled output to stdout.
 void copy_to_stdout(const std::string& spool) {
   const int fd = ::open(spool.c_str(), O_RDONLY | O_CLOEXEC);
@@ -220,6 +213,11 @@ void copy_to_stdout(const std::string& spool) {
   ::close(fd);
 }
 }  // namespace
+
+H5Output::H5Output(const std::string& target, const std::vector<std::string>& inputs)
+    : target_(checked_target(target, inputs)),
+      path_(target == "-" ? stdout_spool() : target),
+      file_(h5::File::create(path_.temp(), target == "-" ? "stdout" : target)) {}
 
 void H5Output::commit() {
   file_.close();
