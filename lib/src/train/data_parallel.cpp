@@ -50,9 +50,16 @@ torch::Tensor DataParallel::share(const torch::Tensor& local_mean, std::int64_t 
 }
 
 void DataParallel::broadcast(FlatParameters& parameters) const {
-  if (alone()) return;
   torch::Tensor values = parameters.values();  // shares the buffer
-  group_->broadcast(values);
+  broadcast(values);
+}
+
+void DataParallel::broadcast(torch::Tensor& tensor) const {
+  if (!alone()) group_->broadcast(tensor);
+}
+
+void DataParallel::sum(std::vector<torch::Tensor>& tensors) const {
+  if (!alone()) group_->all_reduce_sum(tensors);
 }
 
 std::map<std::string, double> DataParallel::reduce(FlatParameters& parameters,

@@ -57,8 +57,6 @@ torch::Tensor drop_labels(const torch::Tensor& labels, std::int64_t classes, dou
   return torch::where(dropped, torch::full_like(labels, classes), labels);
 }
 
-namespace {
-
 std::vector<std::int64_t> integer_list(const std::string& text, const char* option) {
   std::vector<std::int64_t> values;
   for (const std::string& item : split(text, ',')) {
@@ -69,8 +67,6 @@ std::vector<std::int64_t> integer_list(const std::string& text, const char* opti
   }
   return values;
 }
-
-}  // namespace
 
 void UNetOptions::register_on(CLI::App& app) {
   app.add_option("--width", width, "UNet: channels of the first level")->capture_default_str();

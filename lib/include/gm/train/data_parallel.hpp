@@ -43,6 +43,9 @@ class DataParallel {
 
   // Rank 0's parameter values on every rank.
   void broadcast(FlatParameters& parameters) const;
+  void broadcast(torch::Tensor& tensor) const;
+  // Each tensor summed over the ranks, in place (statistics such as a codebook's counts).
+  void sum(std::vector<torch::Tensor>& tensors) const;
   // After a backward pass: the gradients summed over the ranks (in buckets of about 25 MB), and
   // the named losses (each rank's share) with them, in one round of collectives that are all in
   // flight at once. It also carries each rank's stop request (see stop_requested). Returns the

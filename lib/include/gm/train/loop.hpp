@@ -50,6 +50,9 @@ struct ConditioningOptions {
 // labels stay undefined.
 torch::Tensor drop_labels(const torch::Tensor& labels, std::int64_t classes, double rate, at::Generator& generator);
 
+// "1,2,2" -> {1, 2, 2}: a list option of non-negative integers; a usage error names `option`.
+std::vector<std::int64_t> integer_list(const std::string& text, const char* option);
+
 // The UNet's shape options (see nn::UNetConfig).
 struct UNetOptions {
   std::int64_t width = 32;
