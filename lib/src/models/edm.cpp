@@ -18,15 +18,21 @@ EdmConfig EdmConfig::ddpm(const std::string& parametrisation, double sigma_data)
   return c;
 }
 
-std::vector<double> EdmConfig::ddpm_sigmas() const {
-  std::vector<double> sigmas;
+std::vector<double> EdmConfig::ddpm_alpha_bars() const {
+  std::vector<double> alpha_bars;
   double alpha_bar = 1.0;
   for (std::int64_t t = 0; t < timesteps; ++t) {
     const double beta =
         timesteps == 1 ? beta_start : beta_start + (beta_end - beta_start) * static_cast<double>(t) / (timesteps - 1);
     alpha_bar *= 1.0 - beta;
-    sigmas.push_back(sigma_data * std::sqrt((1.0 - alpha_bar) / alpha_bar));
+    alpha_bars.push_back(alpha_bar);
   }
+  return alpha_bars;
+}
+
+std::vector<double> EdmConfig::ddpm_sigmas() const {
+  std::vector<double> sigmas;
+  for (double alpha_bar : ddpm_alpha_bars()) sigmas.push_back(sigma_data * std::sqrt((1.0 - alpha_bar) / alpha_bar));
   return sigmas;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gm/base/context.hpp"
+#include "gm/eval/likelihood.hpp"
 
 namespace CLI {
 class App;
@@ -29,12 +30,16 @@ struct EvalOptions {
   std::int64_t kid_size = 1000;
   int k = 5;                            // neighbours for precision, recall, density, coverage
   std::int64_t prdc_rows = 10000;       // rows of each set used for them, drawn with --seed if more
+  LikelihoodOptions likelihood;         // --nll MODEL --data FILE: a likelihood bound instead of samples
 
   void register_on(CLI::App& app);
 };
 
 // The metrics of each samples file as JSON objects, in order; the reference is read once.
 std::vector<nlohmann::json> evaluate(const EvalOptions& options, const Context& context);
+
+// Metrics on stdout: one JSON line, or "key value" lines.
+void print_metrics(const nlohmann::json& metrics, bool json);
 
 // The comparison as a fixed-width table: fidelity, coverage and speed columns.
 std::string comparison_table(const std::vector<nlohmann::json>& rows);

@@ -32,6 +32,8 @@ struct EdmConfig {
   bool is_ddpm() const { return parametrisation != "edm"; }
   // A DDPM model's config: the schedule's sigma range becomes the sampling range.
   static EdmConfig ddpm(const std::string& parametrisation, double sigma_data);
+  // abar_t = prod_{s <= t} (1 - beta_s) for t = 0 .. timesteps - 1 (Ho et al.'s t = 1 .. T).
+  std::vector<double> ddpm_alpha_bars() const;
   // sigma_t = sigma_data sqrt((1 - abar_t) / abar_t) for t = 0 .. timesteps - 1, rising.
   std::vector<double> ddpm_sigmas() const;
 
