@@ -32,11 +32,14 @@ TeacherRun load_teacher(const std::string& teacher_path, const std::string& data
   io::Input input = io::open_gm(teacher_path, {io::Kind::model});
   io::ModelFile file = io::read_model(input);
   models::DiffusionModel teacher = models::DiffusionModel::from_file(file, teacher_path, true);
-  train::TrainingData data = train::load_training_data(data_path, context, method, teacher.data.is_image(),
+  train::TrainingData data = train::load_training_data(data_path, context, method, teacher.data.is_spatial(),
                                                       teacher.data.classes() > 0 ? "yes" : "no");
   if (data.info.shape != teacher.data.shape || data.info.image_range != teacher.data.image_range)
     fail("{}: rows of shape {} do not match those the teacher {} models, {}", data_path, shape_text(data.info.shape),
          teacher_path, shape_text(teacher.data.shape));
+  if (teacher.data.latent && (!data.info.latent || data.info.latent->space != teacher.data.latent->space))
+    fail("{}: the teacher {} models latents of the autoencoder {}, and these rows are {}", data_path, teacher_path,
+         teacher.data.latent->path, data.info.latent ? "latents of another (space " + data.info.latent->space.substr(0, 16) + ")" : "not latents");
   if (data.info.classes() != teacher.data.classes())
     fail("{}: has {} classes, the teacher {} was trained on {}", data_path, data.info.classes(), teacher_path,
          teacher.data.classes());

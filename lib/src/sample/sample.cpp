@@ -20,6 +20,9 @@
 #include "gm/models/consistency.hpp"
 #include "gm/models/diffusion.hpp"
 #include "gm/models/gan.hpp"
+#include "gm/models/latents.hpp"
+#include "gm/base/shape.hpp"
+#include "gm/data/images.hpp"
 #include "gm/version.hpp"
 
 namespace gm::sample {
@@ -27,7 +30,7 @@ namespace gm::sample {
 void SampleOptions::register_on(CLI::App& app) {
   app.add_option("source", source, "toy:ring8, toy:grid25, toy:grid25-lt100 (any toy:NAME-ltF), or a model file")
       ->required();
-  app.add_option("-n,--num", count, "Rows to draw in the whole run, all shards together")->required();
+  app.add_option("-n,--num", count, "Rows to draw in the whole run, all shards together; needed unless --encode or --decode FILE");
   app.add_option("-o,--output", output, "Output file; - writes to stdout")->type_name("FILE")->required();
   app.add_option("--shard", shard, "Write only slice K of N equal slices of the run (0-based), for job arrays")
       ->type_name("K/N")
@@ -49,6 +52,22 @@ void SampleOptions::register_on(CLI::App& app) {
                  "Classifier-free guidance weight w (Ho & Salimans 2022): (1 + w) D(x, class) - w D(x); 0 is plain "
                  "conditional sampling")
       ->capture_default_str();
+  app.add_option("--encode", encode,
+                 "With a vae or vqvae: map the images of this dataset to latents (a VAE's posterior sample, a VQ-VAE's "
+                 "codes), written with a `space` attribute naming the autoencoder and the labels carried over")
+      ->type_name("FILE");
+  CLI::Option* decode_option =
+      app.add_option("--decode", decode,
+                     "With a vae or vqvae: map the latents of this file back to images; it must hold latents of that "
+                     "autoencoder. Alone, with a latent diffusion or consistency model: decode its samples with the "
+                     "autoencoder it was trained on")
+          ->expected(0, 1)
+          ->type_name("[FILE]");
+  app.parse_complete_callback([this, decode_option] { decode_samples = decode_option->count() > 0 && decode.empty(); });
+  app.add_option("--autoencoder", autoencoder,
+                 "With --decode and a latent model: its autoencoder, when the file is no longer where it was when the "
+                 "latents were made (its hash must match)")
+      ->type_name("FILE");
 }
 
 namespace {
@@ -84,6 +103,17 @@ void write_toy(const SampleOptions& options, const Context& context, const cli::
   progress.finish();
   out.commit();
   log::verbose("wrote rows [{}, {}) of {} to {}", begin, end, options.count, options.output);
+}
+
+// Rows the network takes at once when mapping images and latents, whatever the chunk.
+constexpr std::int64_t kAutoencoderRows = 256;
+
+// f over the rows of x, kAutoencoderRows at a time, concatenated.
+torch::Tensor in_batches(const torch::Tensor& x, const std::function<torch::Tensor(const torch::Tensor&, std::int64_t)>& f) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t at = 0; at < x.size(0); at += kAutoencoderRows)
+    parts.push_back(f(x.slice(0, at, std::min(x.size(0), at + kAutoencoderRows)), at));
+  return torch::cat(parts);
 }
 
 // How one model family turns noise rows into sample rows.
@@ -151,6 +181,19 @@ ModelSampler gan_sampler(const SampleOptions& options, const Context& context, c
           }};
 }
 
+// A VAE as a generative model: latents from its prior N(0, I), decoded.
+ModelSampler vae_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
+  if (file.family == "vqvae")
+    fail("{}: a VQ-VAE has no prior to sample from; encode a dataset (--encode) and train a diffusion model on its codes",
+         options.source);
+  models::AutoencoderModel model = models::AutoencoderModel::from_file(file, options.source);
+  model.net->to(context.device);
+  return {"vae", "prior", 1, model.data, model.net->config().latent_shape(), false,
+          [model](const torch::Tensor& z, const torch::Tensor&, std::int64_t) {
+            return models::SampleResult{in_batches(z, [&](const torch::Tensor& rows, std::int64_t) { return model.decode(rows); }), 1};
+          }};
+}
+
 // The Karras grid size a consistency student was distilled on.
 int model_grid_points(const io::ModelFile& file, const std::string& where) {
   try {
@@ -185,19 +228,25 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
 }
 
 void write_model_samples(const SampleOptions& options, const Context& context, const cli::Shard& shard,
-                         const io::Input& input, const ModelSampler& model) {
+                         const io::Input& input, const ModelSampler& model,
+                         const std::optional<models::OpenedAutoencoder>& decoder) {
   const std::int64_t begin = shard.begin(options.count), end = shard.end(options.count);
   io::H5Output out(options.output, {options.source});
   const h5::Group root = out.root();
-  io::stamp(root, io::Kind::samples, context, {input.record});
-  const models::DataInfo& info = model.data;
+  std::vector<nlohmann::json> inputs{input.record};
+  if (decoder) inputs.push_back(decoder->input.record);
+  io::stamp(root, io::Kind::samples, context, inputs);
+  // A latent model's rows are latents, marked with their space, unless they are decoded.
+  const models::DataInfo& info = decoder ? decoder->model.data : model.data;
+  if (model.data.latent && !decoder) models::mark_latents(root, *model.data.latent);
   const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, info.shape, end - begin);
   if (info.image_range) x.set_attr("range", std::vector<double>{info.image_range->at(0), info.image_range->at(1)});
   const h5::Dataset z = io::create_rows(root, "z", torch::kFloat, model.noise_shape, end - begin);
   std::optional<h5::Dataset> y;
-  if (info.classes() > 0) {
+  const models::DataInfo& classes = model.data;
+  if (classes.classes() > 0) {
     y = io::create_rows(root, "y", torch::kLong, {}, end - begin);
-    y->set_attr("class_names", info.class_names);
+    y->set_attr("class_names", classes.class_names);
   }
   Progress progress("sampling " + options.source, end - begin);
   torch::NoGradGuard no_grad;
@@ -207,13 +256,16 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
     const std::int64_t stop = std::min(end, at + options.chunk);
     const torch::Tensor noise = data::normal_rows(context.seed, at, stop, model.noise_shape);
     torch::Tensor labels;
-    if (info.classes() > 0)
+    if (classes.classes() > 0)
       labels = options.klass >= 0 ? torch::full({stop - at}, options.klass, torch::kLong)
-                                  : data::categorical_rows(context.seed, at, stop, info.class_prior, data::kLabelStream);
+                                  : data::categorical_rows(context.seed, at, stop, classes.class_prior, data::kLabelStream);
     const auto start = std::chrono::steady_clock::now();
     const models::SampleResult result =
         model.generate(noise.to(context.device), labels.defined() ? labels.to(context.device) : labels, at);
-    const torch::Tensor rows = info.from_model(result.x).to(torch::kCPU);
+    torch::Tensor decoded = result.x;
+    if (decoder)
+      decoded = in_batches(result.x, [&](const torch::Tensor& latents, std::int64_t) { return decoder->model.decode(latents); });
+    const torch::Tensor rows = info.from_model(decoded).to(torch::kCPU);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nfe = result.nfe;
     x.append(rows);
@@ -229,7 +281,8 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   root.set_attr("nfe", static_cast<std::int64_t>(nfe));
   root.set_attr("seed", static_cast<std::int64_t>(context.seed));
   root.set_attr("guidance", options.guidance);
-  if (info.classes() > 0) root.set_attr("class", options.klass);
+  if (classes.classes() > 0) root.set_attr("class", options.klass);
+  if (decoder) io::set_json_attr(root, "decoded_by", {{"path", decoder->input.path}, {"sha256", decoder->input.record["sha256"]}});
   root.set_attr("shard", options.shard);
   root.set_attr("first_row", begin);
   root.set_attr("seconds", seconds);
@@ -239,19 +292,118 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   out.commit();
 }
 
+// gm-sample AUTOENCODER --encode FILE or --decode FILE: every row of the file mapped into or out
+// of the latent space, a chunk at a time, the labels (and a samples file's noise) carried over.
+void write_mapped_rows(const SampleOptions& options, const Context& context, const cli::Shard& shard) {
+  const bool encoding = !options.encode.empty();
+  const std::string& path = encoding ? options.encode : options.decode;
+  const io::Input model_input = io::open_gm(options.source, {io::Kind::model});
+  const io::ModelFile file = io::read_model(model_input);
+  if (!models::is_autoencoder_family(file.family))
+    usage_fail("--{} FILE: {} is a {} model; encoding and decoding take a vae or vqvae", encoding ? "encode" : "decode",
+               options.source, file.family);
+  models::AutoencoderModel model = models::AutoencoderModel::from_file(file, options.source);
+  model.net->to(context.device);
+  const models::LatentSpace space = models::latent_space_of(model_input, model);
+  const io::Input input = io::open_gm(path, {io::Kind::dataset, io::Kind::samples});
+  const h5::Group in_root = input.file.root();
+  const h5::Dataset in_x = in_root.dataset("x");
+  const std::vector<std::int64_t> full = in_x.shape();
+  const std::vector<std::int64_t> row(full.begin() + 1, full.end());
+  const std::vector<std::int64_t> latent = model.net->config().latent_shape();
+  const std::vector<std::int64_t>& expected = encoding ? model.data.shape : latent;
+  if (row != expected)
+    fail("{}: /x rows have shape {}; {} {} rows of shape {}", path, shape_text(row), options.source,
+         encoding ? "encodes" : "decodes", shape_text(expected));
+  data::Range range{0, 255};
+  if (encoding) {
+    const auto found = io::range_attr(in_x);
+    if (!found && in_x.scalar_type() != torch::kByte)
+      fail("{}: /x holds float images without a range attribute, so their scale is unknown", path);
+    range = found.value_or(range);
+  } else {
+    const std::optional<models::LatentSpace> from = models::read_latent_space(in_root, path);
+    if (!from)
+      fail("{}: has no `space` attribute, so the autoencoder its rows came from is unknown; --decode takes latents "
+           "that gm-sample --encode or a latent model wrote",
+           path);
+    models::check_latent_space(*from, model_input, path);
+  }
+
+  const std::int64_t rows = full.at(0), begin = shard.begin(rows), end = shard.end(rows);
+  io::H5Output out(options.output, {options.source, path});
+  const h5::Group root = out.root();
+  io::stamp(root, input.kind, context, {model_input.record, input.record});
+  const h5::Dataset x = io::create_rows(root, "x", torch::kFloat, encoding ? latent : model.data.shape, end - begin);
+  if (encoding) {
+    models::mark_latents(root, space);
+  } else {
+    const data::Range images = *model.data.image_range;
+    x.set_attr("range", std::vector<double>{images[0], images[1]});
+    io::set_json_attr(root, "decoded_by", {{"path", options.source}, {"sha256", model_input.record["sha256"]}});
+  }
+  // Labels, and a samples file's noise, row for row.
+  std::vector<std::pair<h5::Dataset, h5::Dataset>> carried;
+  for (const char* name : {"y", "z"}) {
+    if (!in_root.has_dataset(name) || (encoding && std::string(name) == "z")) continue;
+    h5::Dataset source = in_root.dataset(name);
+    const std::vector<std::int64_t> shape = source.shape();
+    if (shape.empty() || shape[0] != rows) fail("{}: /{} has {} rows, /x {}", path, name, shape.empty() ? 0 : shape[0], rows);
+    h5::Dataset target =
+        io::create_rows(root, name, source.scalar_type(), {shape.begin() + 1, shape.end()}, end - begin);
+    target.copy_attrs_from(source);
+    carried.emplace_back(std::move(target), std::move(source));
+  }
+  root.set_attr("seed", static_cast<std::int64_t>(context.seed));
+  root.set_attr("shard", options.shard);
+  root.set_attr("first_row", begin);
+
+  Progress progress(std::string(encoding ? "encoding " : "decoding ") + path, end - begin);
+  torch::NoGradGuard no_grad;
+  for (std::int64_t at = begin; at < end; at += options.chunk) {
+    const std::int64_t count = std::min(end, at + options.chunk) - at;
+    const torch::Tensor in = in_x.read_rows(at, count);
+    torch::Tensor mapped;
+    if (encoding) {
+      // A VAE's posterior sample draws row i's noise from (seed, i), whatever the chunks and shards.
+      const torch::Tensor noise = data::normal_rows(context.seed, at, at + count, latent);
+      mapped = in_batches(data::to_unit(in, range), [&](const torch::Tensor& images, std::int64_t offset) {
+        return model.encode(images.to(context.device), noise.slice(0, offset, offset + images.size(0)).to(context.device));
+      });
+    } else {
+      mapped = model.data.from_model(
+          in_batches(in.to(torch::kFloat), [&](const torch::Tensor& z, std::int64_t) { return model.decode(z.to(context.device)); }));
+    }
+    x.append(mapped.to(torch::kCPU));
+    for (const auto& [target, source] : carried) target.append(source.read_rows(at, count));
+    progress.update(at + count - begin);
+  }
+  progress.finish();
+  out.commit();
+}
+
 }  // namespace
 
 void run(const SampleOptions& options, const Context& context) {
-  if (options.count < 0) usage_fail("-n {}: must be zero or more", options.count);
   if (options.chunk < 1) usage_fail("--chunk {}: must be positive", options.chunk);
   const cli::Shard shard = cli::parse_shard(options.shard);
-  if (data::is_toy_source(options.source)) return write_toy(options, context, shard);
+  if (!options.encode.empty() || !options.decode.empty()) {
+    if (!options.encode.empty() && !options.decode.empty()) usage_fail("--encode and --decode: one at a time");
+    if (options.count >= 0) usage_fail("-n: --encode and --decode map every row of their file");
+    return write_mapped_rows(options, context, shard);
+  }
+  if (options.count < 0) usage_fail("-n is required: the rows to draw");
+  if (data::is_toy_source(options.source)) {
+    if (options.decode_samples) usage_fail("--decode: {} is a built-in source, not a latent model", options.source);
+    return write_toy(options, context, shard);
+  }
   const io::Input model = io::open_gm(options.source, {io::Kind::model});
   const io::ModelFile file = io::read_model(model);
   ModelSampler sampler;
   if (file.family == "diffusion") sampler = diffusion_sampler(options, context, file);
   else if (file.family == "gan") sampler = gan_sampler(options, context, file);
   else if (file.family == "consistency") sampler = consistency_sampler(options, context, file);
+  else if (models::is_autoencoder_family(file.family)) sampler = vae_sampler(options, context, file);
   else fail("{}: gm {} has no sampler for model family '{}'", options.source, GM_VERSION, file.family);
   const std::int64_t classes = sampler.data.classes();
   if (options.klass >= 0 && classes == 0) usage_fail("--class {}: {} is not class-conditional", options.klass, options.source);
@@ -262,7 +414,16 @@ void run(const SampleOptions& options, const Context& context) {
   if (options.guidance != 0 && (classes == 0 || !sampler.guided))
     usage_fail("--guidance needs a class-conditional diffusion or consistency model; {} is a{} {} model", options.source,
                classes == 0 ? "n unconditional" : "", file.family);
-  write_model_samples(options, context, shard, model, sampler);
+  std::optional<models::OpenedAutoencoder> decoder;
+  if (options.decode_samples) {
+    if (!sampler.data.latent)
+      usage_fail("--decode: {} models {}, not an autoencoder's latents", options.source,
+                 sampler.data.is_image() ? "images" : "vectors");
+    decoder = models::open_autoencoder(*sampler.data.latent, options.autoencoder, options.source, context);
+  } else if (!options.autoencoder.empty()) {
+    usage_fail("--autoencoder goes with --decode");
+  }
+  write_model_samples(options, context, shard, model, sampler, decoder);
 }
 
 }  // namespace gm::sample

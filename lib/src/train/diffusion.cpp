@@ -40,8 +40,8 @@ void train_diffusion(const DiffusionTrainOptions& options, const Context& contex
   options.conditioning.check();
   TrainingData data = load_training_data(options.loop.data, context, "diffusion", options.arch != "mlp",
                                          options.conditioning.conditional);
-  const bool images = data.info.is_image();
-  if (options.arch == "unet" && !images) fail("{}: --arch unet needs images [N, C, H, W]", options.loop.data);
+  const bool images = data.info.is_spatial();  // images or latents
+  if (options.arch == "unet" && !images) fail("{}: --arch unet needs images or latents [N, C, H, W]", options.loop.data);
 
   DataParallel parallel(context, options.loop);
   torch::manual_seed(context.seed);

@@ -42,6 +42,7 @@ void train_gan(const GanTrainOptions& options, const Context& context) {
   if (options.arch != "auto" && options.arch != "mlp" && options.arch != "dcgan")
     usage_fail("--arch {}: expected mlp, dcgan or auto", options.arch);
   const TrainingData data = load_training_data(options.loop.data, context, "gan", options.arch != "mlp", options.conditional);
+  if (data.info.latent) fail("{}: holds latents; gm-train gan trains on images or vectors", options.loop.data);
   const bool images = data.info.is_image();
   if (options.arch == "dcgan" && !images) fail("{}: --arch dcgan needs images [N, C, H, W]", options.loop.data);
   if (options.pack > 1 && data.y.defined()) usage_fail("--pack goes with an unconditional GAN (--conditional no)");

@@ -9,6 +9,7 @@
 #include "gm/base/text.hpp"
 #include "gm/data/labels.hpp"
 #include "gm/io/output.hpp"
+#include "gm/models/latents.hpp"
 #include "gm/nn/unet.hpp"
 
 namespace gm::train {
@@ -84,6 +85,10 @@ nlohmann::json UNetOptions::config(const std::vector<std::int64_t>& shape, std::
   if (shape.at(1) != shape.at(2)) fail("the UNet takes square images, these are {}x{}", shape.at(2), shape.at(1));
   c.width = width;
   c.multipliers = integer_list(multipliers, "--multipliers");
+  // The default levels shrink to those the rows halve into: 7x7 latents take one level.
+  if (multipliers == UNetOptions{}.multipliers)
+    while (c.multipliers.size() > 1 && c.resolution % (std::int64_t{1} << (c.multipliers.size() - 1)) != 0)
+      c.multipliers.pop_back();
   c.blocks = blocks;
   c.attention = attention.empty() ? std::vector<std::int64_t>{} : integer_list(attention, "--attention");
   c.classes = classes;
@@ -104,8 +109,14 @@ TrainingData load_training_data(const std::string& path, const Context& context,
   const torch::Tensor raw = x_set.read();
   TrainingData data{std::move(input), {}, {}, {}};
   data.info.shape.assign(raw.sizes().begin() + 1, raw.sizes().end());
-  const bool is_image = raw.dim() == 4 && data::is_image_shape(raw.sizes().slice(1));
-  if (is_image && images) {
+  data.info.latent = models::read_latent_space(root, path);
+  const bool is_image = !data.info.latent && raw.dim() == 4 && data::is_image_shape(raw.sizes().slice(1));
+  if (data.info.latent) {
+    // An autoencoder's latents: spatial rows in the autoencoder's own units.
+    if (raw.dim() != 4 || !images)
+      fail("{}: holds latents of shape {}; gm-train {} models {}", path, shape_text(raw.sizes()), trainer,
+           images ? "latents [N, L, h, w]" : "vectors [N, D]");
+  } else if (is_image && images) {
     const auto range = io::range_attr(x_set);
     if (!range && raw.scalar_type() != torch::kByte)
       fail("{}: /x holds float images without a range attribute, so their scale is unknown", path);
@@ -117,7 +128,8 @@ TrainingData load_training_data(const std::string& path, const Context& context,
   if (raw.size(0) < 2) fail("{}: needs at least 2 rows, has {}", path, raw.size(0));
   data.x = data.info.to_model(raw);
   if (!torch::isfinite(data.x).all().item<bool>()) fail("{}: /x holds NaN or infinite values", path);
-  const bool labelled = conditional == "yes" || (conditional == "auto" && is_image && images && root.has_dataset("y"));
+  const bool labelled =
+      conditional == "yes" || (conditional == "auto" && (is_image || data.info.latent) && images && root.has_dataset("y"));
   if (labelled) {
     if (!root.has_dataset("y")) fail("{}: --conditional yes needs class labels, and the file has no /y", path);
     const h5::Dataset y_set = root.dataset("y");

@@ -15,7 +15,7 @@ namespace gm::sample {
 
 struct SampleOptions {
   std::string source;           // "toy:NAME" or a model file
-  std::int64_t count = 0;       // -n: rows in the whole run (all shards together)
+  std::int64_t count = -1;      // -n: rows in the whole run (all shards together); -1: not given
   std::string output;           // -o, "-" for stdout
   std::string shard = "0/1";    // K/N: write only the K-th of N equal slices of the run
   std::int64_t chunk = 65536;   // rows generated and appended at a time
@@ -24,6 +24,10 @@ struct SampleOptions {
   bool raw_weights = false;      // sample with the trained weights rather than their EMA
   std::int64_t klass = -1;       // --class: every row of this class; -1 draws classes from the prior
   double guidance = 0;           // classifier-free guidance weight w (0: none)
+  std::string encode;            // --encode FILE: images the autoencoder source maps to latents
+  std::string decode;            // --decode FILE: latents the autoencoder source maps to images
+  bool decode_samples = false;   // --decode alone: a latent model's samples, decoded by its autoencoder
+  std::string autoencoder;       // --autoencoder FILE: that autoencoder, when not where it was recorded
 
   void register_on(CLI::App& app);
 };
