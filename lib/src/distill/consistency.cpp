@@ -44,10 +44,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
   const models::EdmConfig& edm = teacher.edm;
   const double huber_c = options.huber_c > 0 ? options.huber_c : 0.00054 * std::sqrt(static_cast<double>(data.x[0].numel()));
   // Ascending grid t_1 = sigma_min < ... < t_N = sigma_max.
-  std::vector<double> grid = models::karras_sigmas(options.grid, edm);
-  grid.pop_back();
-  std::reverse(grid.begin(), grid.end());
-  const torch::Tensor ts = torch::tensor(grid, torch::kFloat).to(context.device);
+  const torch::Tensor ts = torch::tensor(models::ascending_grid(options.grid, edm), torch::kFloat).to(context.device);
   log::verbose("teacher sigma_data {:.4f}, grid of {} sigmas, pseudo-Huber c {:.6f}", edm.sigma_data, options.grid,
                huber_c);
 

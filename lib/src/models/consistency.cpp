@@ -1,5 +1,6 @@
 #include "gm/models/consistency.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "gm/base/error.hpp"
@@ -22,6 +23,13 @@ torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, co
     output = (row(s.c_skip - e.c_skip) * x + row(s.c_out) * output) / row(e.c_out);
   }
   return row(c_skip) * x + row(c_out) * output;
+}
+
+std::vector<double> ascending_grid(int points, const EdmConfig& config) {
+  std::vector<double> grid = karras_sigmas(points, config);
+  grid.pop_back();  // the final 0
+  std::reverse(grid.begin(), grid.end());
+  return grid;
 }
 
 torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c) {

@@ -7,6 +7,12 @@ namespace gm::models {
 
 RawNet DiffusionModel::raw(const torch::Tensor& labels, double guidance) const {
   const nn::Denoiser module = net;
+  if (module->takes_guidance()) {
+    // A latent consistency student: the guidance scale is an input, one evaluation.
+    return [module, labels, guidance](const torch::Tensor& x, const torch::Tensor& c_noise) {
+      return module->forward(x, c_noise, labels, torch::full({1}, guidance, x.options()));
+    };
+  }
   if (guidance == 0 || module->classes() == 0)
     return [module, labels](const torch::Tensor& x, const torch::Tensor& c_noise) {
       return module->forward(x, c_noise, labels);

@@ -22,6 +22,12 @@ torch::Tensor fourier_features(const torch::Tensor& noise, const torch::Tensor& 
   return torch::cat({phase.cos(), phase.sin()}, 1);
 }
 
+torch::Tensor guidance_features(const torch::Tensor& guidance, std::int64_t count) {
+  const torch::Tensor k = torch::arange(count, guidance.options());
+  const torch::Tensor phase = (guidance.view({-1, 1}) * 1000.0) * (k * (-std::log(10000.0) / static_cast<double>(count))).exp().view({1, -1});
+  return torch::cat({phase.sin(), phase.cos()}, 1);
+}
+
 torch::Tensor labels_or_null(const torch::Tensor& labels, std::int64_t rows, std::int64_t classes,
                              const torch::Device& device) {
   if (!labels.defined()) return torch::full({rows}, classes, torch::TensorOptions(torch::kLong).device(device));

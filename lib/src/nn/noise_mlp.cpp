@@ -9,6 +9,7 @@ nlohmann::json NoiseMlpConfig::to_json() const {
   nlohmann::json j = {{"type", "noise_mlp"}, {"dim", dim},         {"hidden", hidden},
                       {"depth", depth},      {"fourier", fourier}, {"fourier_scale", fourier_scale}};
   if (classes > 0) j["classes"] = classes;
+  if (guidance_input) j["guidance_input"] = true;
   return j;
 }
 
@@ -22,11 +23,12 @@ NoiseMlpConfig NoiseMlpConfig::from_json(const nlohmann::json& j) {
   c.fourier = j.at("fourier").get<std::int64_t>();
   c.fourier_scale = j.at("fourier_scale").get<double>();
   c.classes = j.value("classes", std::int64_t{0});
+  c.guidance_input = j.value("guidance_input", false);
   if (c.classes < 0 || c.classes > (1 << 20) || c.dim < 1 || c.hidden < 1 || c.depth < 0 || c.fourier < 1 || c.dim > (1 << 20) || c.hidden > (1 << 16) ||
       c.depth > 64 || c.fourier > (1 << 12))
     fail("network config out of range: {}", j.dump());
   const double hidden = static_cast<double>(c.hidden);
-  check_parameter_bound(hidden * (2.0 * static_cast<double>(c.dim) + 2.0 * static_cast<double>(c.fourier) +
+  check_parameter_bound(hidden * (2.0 * static_cast<double>(c.dim) + (c.guidance_input ? 4.0 : 2.0) * static_cast<double>(c.fourier) +
                                   static_cast<double>(c.classes) + (static_cast<double>(c.depth) + 2) * (hidden + 1) + 2),
                         j);
   return c;
@@ -42,11 +44,14 @@ NoiseMlpImpl::NoiseMlpImpl(const NoiseMlpConfig& config) : config_(config) {
   output_ = register_module("output", torch::nn::Linear(config.hidden, config.dim));
   // One extra row: the "no label" token of classifier-free guidance.
   if (config.classes > 0) class_embed_ = register_module("class_embed", torch::nn::Embedding(config.classes + 1, config.hidden));
+  if (config.guidance_input) guidance_embed_ = register_module("guidance_embed", zero_linear(2 * config.fourier, config.hidden));
 }
 
-torch::Tensor NoiseMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) {
+torch::Tensor NoiseMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels,
+                                    const torch::Tensor& guidance) {
   torch::Tensor embedding = embed_out_(torch::silu(embed_(fourier_features(noise, frequencies_))));
   if (class_embed_) embedding = embedding + class_embed_(labels_or_null(labels, x.size(0), config_.classes, x.device()));
+  if (guidance_embed_) embedding = embedding + guidance_embed_(guidance_features(guidance_or_zero(guidance, x), config_.fourier));
   torch::Tensor h = input_(x) + embedding;
   for (const auto& layer : *hidden_) h = layer->as<torch::nn::Linear>()->forward(torch::silu(h));
   return output_(torch::silu(h));

@@ -40,4 +40,19 @@ void load_buffers(torch::nn::Module& module, const NamedTensors& tensors, const 
   copy_into(module.named_buffers(), tensors, "buffer", where);
 }
 
+void copy_matching(torch::nn::Module& to, const torch::nn::Module& from) {
+  const auto copy = [](const torch::OrderedDict<std::string, torch::Tensor>& targets,
+                       const torch::OrderedDict<std::string, torch::Tensor>& sources) {
+    torch::NoGradGuard no_grad;
+    for (const auto& item : sources) {
+      const torch::Tensor* target = targets.find(item.key());
+      if (!target || target->sizes() != item.value().sizes())
+        fail("the grown network has no tensor '{}' of shape {}", item.key(), shape_text(item.value().sizes()));
+      const_cast<torch::Tensor*>(target)->copy_(item.value());
+    }
+  };
+  copy(to.named_parameters(), from.named_parameters());
+  copy(to.named_buffers(), from.named_buffers());
+}
+
 }  // namespace gm::nn

@@ -9,9 +9,11 @@
 namespace gm::nn {
 
 nlohmann::json UNetConfig::to_json() const {
-  return {{"type", "unet"},         {"channels", channels}, {"resolution", resolution},       {"width", width},
-          {"multipliers", multipliers}, {"blocks", blocks}, {"attention", attention},         {"classes", classes},
-          {"fourier", fourier},     {"fourier_scale", fourier_scale}};
+  nlohmann::json j = {{"type", "unet"},         {"channels", channels}, {"resolution", resolution},       {"width", width},
+                      {"multipliers", multipliers}, {"blocks", blocks}, {"attention", attention},         {"classes", classes},
+                      {"fourier", fourier},     {"fourier_scale", fourier_scale}};
+  if (guidance_input) j["guidance_input"] = true;
+  return j;
 }
 
 UNetConfig UNetConfig::from_json(const nlohmann::json& j) {
@@ -27,6 +29,7 @@ UNetConfig UNetConfig::from_json(const nlohmann::json& j) {
   c.classes = j.at("classes").get<std::int64_t>();
   c.fourier = j.at("fourier").get<std::int64_t>();
   c.fourier_scale = j.at("fourier_scale").get<double>();
+  c.guidance_input = j.value("guidance_input", false);
   bool ok = c.channels >= 1 && c.channels <= 64 && c.width >= 8 && c.width <= 4096 && c.width % 8 == 0 &&
             !c.multipliers.empty() && c.multipliers.size() <= 8 && c.blocks >= 1 && c.blocks <= 16 && c.classes >= 0 &&
             c.classes <= (1 << 20) && c.fourier >= 1 && c.fourier <= (1 << 12) && c.resolution >= 1 &&
@@ -40,7 +43,7 @@ UNetConfig UNetConfig::from_json(const nlohmann::json& j) {
   const double embedding = 4.0 * static_cast<double>(c.width);
   const double blocks = static_cast<double>(c.multipliers.size()) * (2.0 * static_cast<double>(c.blocks) + 2) + 2;
   check_parameter_bound(blocks * (33 * widest * widest + embedding * widest) +
-                            embedding * (2.0 * static_cast<double>(c.fourier) + embedding + static_cast<double>(c.classes) + 1) +
+                            embedding * ((c.guidance_input ? 4.0 : 2.0) * static_cast<double>(c.fourier) + embedding + static_cast<double>(c.classes) + 1) +
                             18 * widest * static_cast<double>(c.channels),
                         j);
   return c;
@@ -151,6 +154,7 @@ UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
   embed_out_ = register_module("embed_out", torch::nn::Linear(embedding, embedding));
   if (config.classes > 0)
     class_embed_ = register_module("class_embed", torch::nn::Embedding(config.classes + 1, embedding));
+  if (config.guidance_input) guidance_embed_ = register_module("guidance_embed", zero_linear(2 * config.fourier, embedding));
   input_ = register_module("input", conv(config.channels, config.width, 3));
   down_ = register_module("down", torch::nn::ModuleList());
   middle_ = register_module("middle", torch::nn::ModuleList());
@@ -194,12 +198,14 @@ UNetImpl::UNetImpl(const UNetConfig& config) : config_(config) {
   zero_(output_);
 }
 
-torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) {
+torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels,
+                                const torch::Tensor& guidance) {
   if (x.dim() != 4 || x.size(1) != config_.channels || x.size(2) != config_.resolution || x.size(3) != config_.resolution)
     fail("the UNet takes images [N, {}, {}, {}], got {}", config_.channels, config_.resolution, config_.resolution,
          c10::str(x.sizes()));
   torch::Tensor embedding = embed_out_(torch::silu(embed_(fourier_features(noise, frequencies_))));
   if (class_embed_) embedding = embedding + class_embed_(labels_or_null(labels, x.size(0), config_.classes, x.device()));
+  if (guidance_embed_) embedding = embedding + guidance_embed_(guidance_features(guidance_or_zero(guidance, x), config_.fourier));
   torch::Tensor h = input_(x);
   std::vector<torch::Tensor> skips{h};
   for (const auto& step : *down_) {

@@ -15,6 +15,10 @@ namespace gm::models {
 torch::Tensor consistency_function(const RawNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
                                    const EdmConfig& config);
 
+// The Karras grid of `points` sigmas rising from sigma_min to sigma_max, the discretisation
+// consistency distillation steps between (t_1 < ... < t_N in Song et al.).
+std::vector<double> ascending_grid(int points, const EdmConfig& config);
+
 // Mean over rows of sqrt(|a - b|^2 + c^2) - c.
 torch::Tensor pseudo_huber(const torch::Tensor& a, const torch::Tensor& b, double c);
 

@@ -21,7 +21,8 @@ struct DiffusionModel {
 
   // F(x, c_noise) for a batch with these labels (undefined: the "no label" token). With
   // guidance w != 0, classifier-free guidance (Ho & Salimans 2022):
-  // (1 + w) F(x, c_noise, labels) - w F(x, c_noise, no label), both in one batched call.
+  // (1 + w) F(x, c_noise, labels) - w F(x, c_noise, no label), both in one batched call. A
+  // network that takes the guidance scale as an input (an LCM student) gets w instead.
   RawNet raw(const torch::Tensor& labels = {}, double guidance = 0) const;
   Denoiser denoiser(const torch::Tensor& labels = {}, double guidance = 0) const;
   nlohmann::json config() const;

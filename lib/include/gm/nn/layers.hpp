@@ -16,6 +16,21 @@ inline torch::nn::GroupNorm group_norm(std::int64_t channels) {
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels));
 }
 
+// A linear layer that starts at zero: a new input added to a trained network (a consistency
+// student's guidance scale) leaves its outputs unchanged at first.
+inline torch::nn::Linear zero_linear(std::int64_t in, std::int64_t out) {
+  torch::nn::Linear layer(in, out);
+  torch::NoGradGuard no_grad;
+  layer->weight.zero_();
+  layer->bias.zero_();
+  return layer;
+}
+
+// The guidance scales a network was given, or w = 0 for every row of x.
+inline torch::Tensor guidance_or_zero(const torch::Tensor& guidance, const torch::Tensor& x) {
+  return guidance.defined() ? guidance.to(x.options()) : torch::zeros({1}, x.options());
+}
+
 // Fails before anything is allocated when a network config asks for more float parameters than
 // one buffer may hold (io::max_buffer_bytes): a hostile or mistaken file must not exhaust
 // memory. `bound` is an upper bound on the parameter count, in double to avoid overflow.

@@ -17,5 +17,8 @@ NamedTensors buffers_of(const torch::nn::Module& module);
 // match exactly; `where` names the source in errors.
 void load_parameters(torch::nn::Module& module, const NamedTensors& tensors, const std::string& where);
 void load_buffers(torch::nn::Module& module, const NamedTensors& tensors, const std::string& where);
+// Copies every parameter and buffer of `from` into the tensor of the same name and shape in
+// `to`, which may have more (a network grown by an input); fails when one is missing.
+void copy_matching(torch::nn::Module& to, const torch::nn::Module& from);
 
 }  // namespace gm::nn

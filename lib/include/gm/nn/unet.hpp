@@ -17,6 +17,7 @@ struct UNetConfig {
   std::int64_t blocks = 1;                   // residual blocks per level on the way down
   std::vector<std::int64_t> attention{7};    // resolutions with self-attention
   std::int64_t classes = 0;                  // class conditioning (0: none)
+  bool guidance_input = false;               // the guidance scale as an input (a latent consistency student)
   std::int64_t fourier = 32;
   double fourier_scale = 16;
 
@@ -27,15 +28,17 @@ struct UNetConfig {
 class UNetImpl : public DenoiserImpl {
  public:
   explicit UNetImpl(const UNetConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels) override;
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels,
+                        const torch::Tensor& guidance = {}) override;
   nlohmann::json config_json() const override { return config_.to_json(); }
   std::int64_t classes() const override { return config_.classes; }
+  bool takes_guidance() const override { return config_.guidance_input; }
   const UNetConfig& config() const { return config_; }
 
  private:
   UNetConfig config_;
   torch::Tensor frequencies_;
-  torch::nn::Linear embed_{nullptr}, embed_out_{nullptr};
+  torch::nn::Linear embed_{nullptr}, embed_out_{nullptr}, guidance_embed_{nullptr};
   torch::nn::Embedding class_embed_{nullptr};
   torch::nn::Conv2d input_{nullptr}, output_{nullptr};
   torch::nn::GroupNorm output_norm_{nullptr};
