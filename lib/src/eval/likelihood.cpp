@@ -159,18 +159,7 @@ nlohmann::json ddpm_likelihood(const LikelihoodOptions& options, const Context& 
   const bool conditional = model.data.classes() > 0 && images.y.has_value();
   std::int64_t dimensions = 1;
   for (std::int64_t s : model.data.shape) dimensions *= s;
-  const std::vector<double> alpha_bar = model.edm.ddpm_alpha_bars(), sigmas = model.edm.ddpm_sigmas();
-  const auto timesteps = static_cast<std::int64_t>(alpha_bar.size());
-  const double sd = model.edm.sigma_data;
-  std::vector<double> beta(alpha_bar.size()), posterior_variance(alpha_bar.size());
-  for (size_t t = 0; t < alpha_bar.size(); ++t) {
-    const double previous = t == 0 ? 1.0 : alpha_bar[t - 1];
-    beta[t] = 1 - alpha_bar[t] / previous;
-    posterior_variance[t] = beta[t] * (1 - previous) / (1 - alpha_bar[t]);
-  }
-  // L_0's decoder variance is beta-tilde of the second step, as Ho et al.'s code clips the first (zero) one.
-  const double decoder_log_scale = std::log(sd) + 0.5 * std::log(posterior_variance.at(1));
-
+  const auto timesteps = model.edm.timesteps;
   double prior = 0, steps = 0, decoder = 0;
   torch::NoGradGuard no_grad;
   Progress progress("variational bound on " + options.data, images.rows * timesteps, "evaluations");
@@ -180,30 +169,16 @@ nlohmann::json ddpm_likelihood(const LikelihoodOptions& options, const Context& 
     torch::Tensor labels;
     if (conditional)
       labels = data::checked_labels(images.y->read_rows(at, count), count, images.y->where()).to(context.device);
-    const models::Denoiser denoise = model.denoiser(labels);
-    // L_T = KL(q(u_T | u0) || N(0, I)).
-    const double last = alpha_bar.back();
-    prior += (0.5 * (last * (x0 / sd).pow(2) + (1 - last) - 1 - std::log(1 - last))).sum().item<double>();
-    for (std::int64_t t = 0; t < timesteps; ++t) {
-      // Fresh noise per (row, step), from a stream of its own for each step.
-      const torch::Tensor noise =
-          data::normal_rows(context.seed, at, at + count, model.data.shape, data::kNoiseStream + 1 + static_cast<std::uint32_t>(t))
-              .to(context.device);
-      const double sigma = sigmas[static_cast<size_t>(t)];
-      const torch::Tensor predicted = denoise(x0 + sigma * noise, sigma);
-      if (t == 0) {
-        decoder -= models::discretised_gaussian_log_likelihood(x0, predicted, torch::full({1}, decoder_log_scale, x0.options()))
-                       .sum()
-                       .item<double>();
-      } else {
-        // KL of two Gaussians of the same variance: the squared distance of their means, which
-        // differ only through the predicted u0 (coefficient sqrt(abar_{t-1}) beta_t / (1 - abar_t)).
-        const double coefficient = std::sqrt(alpha_bar[t - 1]) * beta[t] / (1 - alpha_bar[t]);
-        const double weight = coefficient * coefficient / (2 * posterior_variance[t] * sd * sd);
-        steps += weight * (x0 - predicted).pow(2).sum().item<double>();
-      }
-      progress.update(at * timesteps + (t + 1) * count);
-    }
+    // Fresh noise per (row, step), from a stream of its own for each step.
+    const auto noise = [&](std::int64_t t) {
+      return data::normal_rows(context.seed, at, at + count, model.data.shape, data::kNoiseStream + 1 + static_cast<std::uint32_t>(t))
+          .to(context.device);
+    };
+    const auto done = [&](std::int64_t t) { progress.update(at * timesteps + (t + 1) * count); };
+    const VlbTerms terms = ddpm_vlb(model.denoiser(labels), x0, model.edm, noise, done);
+    prior += terms.prior.sum().item<double>();
+    steps += terms.diffusion.sum().item<double>();
+    decoder += terms.decoder.sum().item<double>();
   }
   progress.finish();
   const double scale = 1.0 / (static_cast<double>(images.rows) * static_cast<double>(dimensions) * kLn2);
@@ -220,6 +195,41 @@ nlohmann::json ddpm_likelihood(const LikelihoodOptions& options, const Context& 
 }
 
 }  // namespace
+
+VlbTerms ddpm_vlb(const models::Denoiser& denoise, const torch::Tensor& x0, const models::EdmConfig& edm,
+                  const std::function<torch::Tensor(std::int64_t)>& noise, const std::function<void(std::int64_t)>& done) {
+  const std::vector<double> alpha_bar = edm.ddpm_alpha_bars(), sigmas = edm.ddpm_sigmas();
+  const double sd = edm.sigma_data;
+  std::vector<double> beta(alpha_bar.size()), posterior_variance(alpha_bar.size());
+  for (size_t t = 0; t < alpha_bar.size(); ++t) {
+    const double previous = t == 0 ? 1.0 : alpha_bar[t - 1];
+    beta[t] = 1 - alpha_bar[t] / previous;
+    posterior_variance[t] = beta[t] * (1 - previous) / (1 - alpha_bar[t]);
+  }
+  // L_0's decoder variance is beta-tilde of the second step, as Ho et al.'s code clips the first (zero) one.
+  const double decoder_log_scale = std::log(sd) + 0.5 * std::log(posterior_variance.at(1));
+  const auto per_row = [](const torch::Tensor& t) { return t.flatten(1).sum(1); };
+  // L_T = KL(q(u_T | u0) || N(0, I)) with u0 = x0 / sigma_data.
+  const double last = alpha_bar.back();
+  VlbTerms terms;
+  terms.prior = per_row(0.5 * (last * (x0 / sd).pow(2) + (1 - last) - 1 - std::log(1 - last)));
+  terms.diffusion = torch::zeros({x0.size(0)}, x0.options());
+  for (size_t t = 0; t < alpha_bar.size(); ++t) {
+    const double sigma = sigmas[t];
+    const torch::Tensor predicted = denoise(x0 + sigma * noise(static_cast<std::int64_t>(t)), sigma);
+    if (t == 0) {
+      terms.decoder = -per_row(models::discretised_gaussian_log_likelihood(
+          x0, predicted, torch::full({1}, decoder_log_scale, x0.options())));
+    } else {
+      // KL of two Gaussians of the same variance: the squared distance of their means, which
+      // differ only through the predicted u0 (coefficient sqrt(abar_{t-1}) beta_t / (1 - abar_t)).
+      const double coefficient = std::sqrt(alpha_bar[t - 1]) * beta[t] / (1 - alpha_bar[t]);
+      terms.diffusion += coefficient * coefficient / (2 * posterior_variance[t] * sd * sd) * per_row((x0 - predicted).pow(2));
+    }
+    if (done) done(static_cast<std::int64_t>(t));
+  }
+  return terms;
+}
 
 nlohmann::json likelihood(const LikelihoodOptions& options, const Context& context) {
   if (options.data.empty()) usage_fail("--nll needs --data, the images to score");
