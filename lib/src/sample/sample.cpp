@@ -30,7 +30,8 @@ namespace gm::sample {
 void SampleOptions::register_on(CLI::App& app) {
   app.add_option("source", source, "toy:ring8, toy:grid25, toy:grid25-lt100 (any toy:NAME-ltF), or a model file")
       ->required();
-  app.add_option("-n,--num", count, "Rows to draw in the whole run, all shards together; needed unless --encode or --decode FILE");
+  app.add_option("-n,--num", count, "Rows to draw in the whole run, all shards together; needed unless --encode or --decode FILE")
+      ->default_str("");
   app.add_option("-o,--output", output, "Output file; - writes to stdout")->type_name("FILE")->required();
   app.add_option("--shard", shard, "Write only slice K of N equal slices of the run (0-based), for job arrays")
       ->type_name("K/N")
