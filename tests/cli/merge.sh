@@ -14,11 +14,12 @@ gm-sample toy:grid25 -n 900 --seed 2 --shard 0/2 -o toy0.h5 && gm-sample toy:gri
 
 expect_exit 0 gm-convert merge part2.h5 part0.h5 part3.h5 part1.h5 -o merged.h5
 expect_exit 0 gm-convert merge toy1.h5 toy0.h5 -o toy_merged.h5
-"$python" - <<'PY' && pass "merged shards equal the unsharded run byte for byte in /x, /z and /y" || fail "merge differs"
-import h5py, json
+"$python" - <<'PY' && pass "merged shards equal the unsharded run: /z and /y byte for byte, /x to float rounding" || fail "merge differs"
+import h5py, json, numpy as np
 whole, merged = h5py.File("whole.h5"), h5py.File("merged.h5")
-for name in ("x", "z"):
-    assert whole[name][:].tobytes() == merged[name][:].tobytes(), name
+assert whole["z"][:].tobytes() == merged["z"][:].tobytes()
+# The same noise through the same network; BLAS may round a row differently in a batch of another size.
+assert np.allclose(whole["x"][:], merged["x"][:], rtol=1e-5, atol=1e-6)
 assert merged.attrs["shard"] == "0/1" and merged.attrs["first_row"] == 0 and merged.attrs["nfe"] == whole.attrs["nfe"]
 inputs = [i["path"] for i in json.loads(merged.attrs["provenance"])["inputs"]]
 assert inputs == ["part0.h5", "part1.h5", "part2.h5", "part3.h5"], inputs
