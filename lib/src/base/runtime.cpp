@@ -119,8 +119,13 @@ std::string build_summary() {
 #ifdef GM_WITH_NCCL
   backends += " nccl";
 #endif
+#ifdef GM_WITH_CUDA
+  const char* cuda_build = "CUDA LibTorch, CUDA graphs";
+#else
+  const char* cuda_build = "CPU LibTorch";
+#endif
   return fmt::format(
-      "gm {}\nLibTorch {}\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\ndata-parallel backends:{}\n", GM_VERSION, TORCH_VERSION,
+      "gm {}\nLibTorch {} ({})\nHDF5 {}.{}.{}\nBLAS {}{}\nCUDA {}\ndata-parallel backends:{}\n", GM_VERSION, TORCH_VERSION, cuda_build,
       major, minor, release, blas.library.empty() ? "(none found)" : blas.library,
       blas.openblas ? " (OpenBLAS)" : " (not OpenBLAS: slow)",
       torch::cuda::is_available() ? fmt::format("{} device(s)", torch::cuda::device_count()) : "not available",

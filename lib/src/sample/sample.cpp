@@ -21,6 +21,7 @@
 #include "gm/models/diffusion.hpp"
 #include "gm/models/gan.hpp"
 #include "gm/models/latents.hpp"
+#include "gm/sample/accelerate.hpp"
 #include "gm/base/shape.hpp"
 #include "gm/data/images.hpp"
 #include "gm/version.hpp"
@@ -65,6 +66,14 @@ void SampleOptions::register_on(CLI::App& app) {
           ->expected(0, 1)
           ->type_name("[FILE]");
   app.parse_complete_callback([this, decode_option] { decode_samples = decode_option->count() > 0 && decode.empty(); });
+  app.add_option("--cuda-graph", cuda_graph,
+                 "Capture the sampler's forward pass as one CUDA graph and replay it per chunk: auto (on a CUDA "
+                 "device, for samplers of at most 4 steps), on or off")
+      ->capture_default_str();
+  app.add_option("--precision", precision,
+                 "Autocast the networks' matrix products and convolutions: fp32 (none), bf16, or fp16 (CUDA only); "
+                 "the sampler's own arithmetic stays float32")
+      ->capture_default_str();
   app.add_option("--autoencoder", autoencoder,
                  "With --decode and a latent model: its autoencoder, when the file is no longer where it was when the "
                  "latents were made (its hash must match)")
@@ -124,9 +133,10 @@ struct ModelSampler {
   models::DataInfo data;
   std::vector<std::int64_t> noise_shape;
   bool guided = false;  // supports classifier-free guidance
-  // Noise rows [first_row, first_row + z.size(0)) of the run and their labels (undefined for an
-  // unconditional model) -> samples, in the model's units.
-  std::function<models::SampleResult(const torch::Tensor& z, const torch::Tensor& labels, std::int64_t first_row)>
+  int noise_draws = 0;  // fresh noise the sampler draws after z: steps 1 .. noise_draws
+  // Noise rows z, their labels (undefined for an unconditional model) and the fresh noise of
+  // later steps -> samples, in the model's units.
+  std::function<models::SampleResult(const torch::Tensor& z, const torch::Tensor& labels, const models::StepNoise& noise)>
       generate;
 };
 
@@ -165,19 +175,19 @@ ModelSampler diffusion_sampler(const SampleOptions& options, const Context& cont
   }
   const std::vector<std::int64_t> shape = model.data.shape;
   const double guidance = options.guidance;
-  return {"diffusion", sampler, static_cast<int>(sigmas.size()) - 1, model.data, shape, true,
-          [model, sigmas, sampler, shape, context, guidance](const torch::Tensor& z, const torch::Tensor& labels,
-                                                             std::int64_t first_row) {
-            return models::edm_sample(model.denoiser(labels, guidance), z, sigmas, sampler,
-                                      step_noise(context, first_row, z.size(0), shape));
+  const int steps = static_cast<int>(sigmas.size()) - 1;
+  return {"diffusion", sampler, steps, model.data, shape, true, sampler == "ddpm" ? steps - 1 : 0,
+          [model, sigmas, sampler, guidance](const torch::Tensor& z, const torch::Tensor& labels,
+                                             const models::StepNoise& noise) {
+            return models::edm_sample(model.denoiser(labels, guidance), z, sigmas, sampler, noise);
           }};
 }
 
 ModelSampler gan_sampler(const SampleOptions& options, const Context& context, const io::ModelFile& file) {
   models::GanNets nets = models::gan_from_file(file, options.source);
   nets->to(context.device);
-  return {"gan", "generator", 1, nets->config().data, {nets->config().latent}, false,
-          [nets](const torch::Tensor& z, const torch::Tensor& labels, std::int64_t) mutable {
+  return {"gan", "generator", 1, nets->config().data, {nets->config().latent}, false, 0,
+          [nets](const torch::Tensor& z, const torch::Tensor& labels, const models::StepNoise&) mutable {
             return models::SampleResult{nets->generate(z, labels), 1};
           }};
 }
@@ -189,8 +199,8 @@ ModelSampler vae_sampler(const SampleOptions& options, const Context& context, c
          options.source);
   models::AutoencoderModel model = models::AutoencoderModel::from_file(file, options.source);
   model.net->to(context.device);
-  return {"vae", "prior", 1, model.data, model.net->config().latent_shape(), false,
-          [model](const torch::Tensor& z, const torch::Tensor&, std::int64_t) {
+  return {"vae", "prior", 1, model.data, model.net->config().latent_shape(), false, 0,
+          [model](const torch::Tensor& z, const torch::Tensor&, const models::StepNoise&) {
             return models::SampleResult{in_batches(z, [&](const torch::Tensor& rows, std::int64_t) { return model.decode(rows); }), 1};
           }};
 }
@@ -216,16 +226,27 @@ ModelSampler consistency_sampler(const SampleOptions& options, const Context& co
   const std::vector<double> sigmas = models::consistency_sigmas(steps, edm, grid);
   const std::vector<std::int64_t> shape = model.data.shape;
   const double guidance = options.guidance;
-  return {"consistency", "multistep", steps, model.data, shape, true,
-          [model, sigmas, edm, shape, context, guidance](const torch::Tensor& z, const torch::Tensor& labels,
-                                                         std::int64_t first_row) {
+  return {"consistency", "multistep", steps, model.data, shape, true, steps - 1,
+          [model, sigmas, edm, guidance](const torch::Tensor& z, const torch::Tensor& labels,
+                                         const models::StepNoise& noise) {
             const models::RawNet raw = model.raw(labels, guidance);
             const models::ConsistencyFn f = [raw, edm](const torch::Tensor& x, double sigma) {
               return models::consistency_function(raw, x, torch::full({1}, sigma, x.options()), edm);
             };
-            return models::consistency_sample(f, z, sigmas, edm.sigma_min,
-                                              step_noise(context, first_row, z.size(0), shape));
+            return models::consistency_sample(f, z, sigmas, edm.sigma_min, noise);
           }};
+}
+
+// --cuda-graph auto: on a CUDA device, for samplers of at most 4 steps (GANs and distilled
+// students), whose cost at small batches is kernel launches more than arithmetic.
+bool use_cuda_graph(const SampleOptions& options, const Context& context, const ModelSampler& model) {
+  if (options.cuda_graph == "off") return false;
+  if (options.cuda_graph == "on") {
+    if (!context.device.is_cuda()) usage_fail("--cuda-graph on: needs a CUDA --device, this run is on {}", context.device.str());
+    if (!cuda_graphs_built()) fail("--cuda-graph on: gm {} was built against a LibTorch without CUDA", GM_VERSION);
+    return true;
+  }
+  return context.device.is_cuda() && cuda_graphs_built() && model.steps <= 4;
 }
 
 void write_model_samples(const SampleOptions& options, const Context& context, const cli::Shard& shard,
@@ -251,6 +272,9 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   }
   Progress progress("sampling " + options.source, end - begin);
   torch::NoGradGuard no_grad;
+  const AutocastScope autocast(options.precision, context.device);
+  const bool graphs = use_cuda_graph(options, context, model);
+  std::unique_ptr<GraphedSampler> graphed;
   int nfe = 0;
   double seconds = 0;
   for (std::int64_t at = begin; at < end; at += options.chunk) {
@@ -260,9 +284,30 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
     if (classes.classes() > 0)
       labels = options.klass >= 0 ? torch::full({stop - at}, options.klass, torch::kLong)
                                   : data::categorical_rows(context.seed, at, stop, classes.class_prior, data::kLabelStream);
-    const auto start = std::chrono::steady_clock::now();
-    const models::SampleResult result =
-        model.generate(noise.to(context.device), labels.defined() ? labels.to(context.device) : labels, at);
+    const torch::Tensor device_noise = noise.to(context.device);
+    const torch::Tensor device_labels = labels.defined() ? labels.to(context.device) : labels;
+    models::SampleResult result;
+    std::chrono::steady_clock::time_point start;
+    if (graphs) {
+      // Every step's noise is drawn up front into the graph's inputs; capture is not timed.
+      std::vector<torch::Tensor> draws;
+      for (int k = 1; k <= model.noise_draws; ++k)
+        draws.push_back(step_noise(context, at, stop - at, model.noise_shape)(k));
+      if (!graphed) {
+        const SampleFn fn = [&model, &nfe](const torch::Tensor& z_rows, const torch::Tensor& row_labels,
+                                           const std::vector<torch::Tensor>& step) {
+          const models::SampleResult sampled = model.generate(z_rows, row_labels, [&step](int k) { return step.at(k - 1); });
+          nfe = sampled.nfe;
+          return sampled.x;
+        };
+        graphed = std::make_unique<GraphedSampler>(fn, std::min(options.chunk, end - begin), device_noise, device_labels, draws);
+      }
+      start = std::chrono::steady_clock::now();
+      result = {graphed->run(device_noise, device_labels, draws), nfe};
+    } else {
+      start = std::chrono::steady_clock::now();
+      result = model.generate(device_noise, device_labels, step_noise(context, at, stop - at, model.noise_shape));
+    }
     torch::Tensor decoded = result.x;
     if (decoder)
       decoded = in_batches(result.x, [&](const torch::Tensor& latents, std::int64_t) { return decoder->model.decode(latents); });
@@ -290,6 +335,8 @@ void write_model_samples(const SampleOptions& options, const Context& context, c
   root.set_attr("ms_per_sample", end > begin ? 1000.0 * seconds / static_cast<double>(end - begin) : 0.0);
   root.set_attr("batch", options.chunk);
   root.set_attr("device", context.device.str());
+  root.set_attr("cuda_graph", static_cast<std::int64_t>(graphs));
+  root.set_attr("precision", options.precision);
   out.commit();
 }
 
@@ -387,6 +434,9 @@ void write_mapped_rows(const SampleOptions& options, const Context& context, con
 
 void run(const SampleOptions& options, const Context& context) {
   if (options.chunk < 1) usage_fail("--chunk {}: must be positive", options.chunk);
+  if (options.cuda_graph != "auto" && options.cuda_graph != "on" && options.cuda_graph != "off")
+    usage_fail("--cuda-graph {}: expected auto, on or off", options.cuda_graph);
+  check_precision(options.precision, context.device);
   const cli::Shard shard = cli::parse_shard(options.shard);
   if (!options.encode.empty() || !options.decode.empty()) {
     if (!options.encode.empty() && !options.decode.empty()) usage_fail("--encode and --decode: one at a time");

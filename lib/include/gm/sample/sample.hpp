@@ -28,6 +28,8 @@ struct SampleOptions {
   std::string decode;            // --decode FILE: latents the autoencoder source maps to images
   bool decode_samples = false;   // --decode alone: a latent model's samples, decoded by its autoencoder
   std::string autoencoder;       // --autoencoder FILE: that autoencoder, when not where it was recorded
+  std::string cuda_graph = "auto";  // auto, on, off: replay the sampler as one CUDA graph
+  std::string precision = "fp32";   // fp32, bf16, fp16: autocast for the networks
 
   void register_on(CLI::App& app);
 };
