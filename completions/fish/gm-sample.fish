@@ -19,4 +19,6 @@ complete -c gm-sample -l class -r -d 'Class-conditional models: draw every row o
 complete -c gm-sample -l guidance -r -d 'Classifier-free guidance weight w (Ho & Salimans 2022): (1 + w) D(x, class) - w D(x); 0 is plain conditional sampling (default: 0)'
 complete -c gm-sample -l encode -r -d 'With a vae or vqvae: map the images of this dataset to latents (a VAE\'s posterior sample, a VQ-VAE\'s codes), written with a `space` attribute naming the autoencoder and the labels carried over'
 complete -c gm-sample -l decode -r -d 'With a vae or vqvae: map the latents of this file back to images; it must hold latents of that autoencoder. Alone, with a latent diffusion or consistency model: decode its samples with the autoencoder it was trained on'
+complete -c gm-sample -l cuda-graph -r -d 'Capture the sampler\'s forward pass as one CUDA graph and replay it per chunk: auto (on a CUDA device, for samplers of at most 4 steps), on or off (default: auto)'
+complete -c gm-sample -l precision -r -d 'Autocast the networks\' matrix products and convolutions: fp32 (none), bf16, or fp16 (CUDA only); the sampler\'s own arithmetic stays float32 (default: fp32)'
 complete -c gm-sample -l autoencoder -r -d 'With --decode and a latent model: its autoencoder, when the file is no longer where it was when the latents were made (its hash must match)'
