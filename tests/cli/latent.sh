@@ -106,6 +106,23 @@ codes = f["buffers/codes"][:]
 z = h5py.File("vq-lat.h5")["x"][:].transpose(0, 2, 3, 1).reshape(-1, codes.shape[1])
 assert np.min(np.abs(z[:, None, :] - codes[None]).max(2), axis=1).max() < 1e-5
 PY
+# A stopped VQ-VAE resumes to the uninterrupted run's weights and codebook, bit for bit.
+vq=(gm-train vqvae --data fmnist.h5 --steps 80 --width 8 --batch 32 --codebook 32 --seed 4 --checkpoint-every 10 -q)
+"${vq[@]}" -o vq-full.h5 || fail "the uninterrupted VQ-VAE"
+"${vq[@]}" -o vq-ckpt.h5 &
+pid=$!
+for _ in $(seq 400); do [[ -e vq-ckpt.h5 ]] && break; sleep 0.02; done
+kill -TERM $pid
+wait $pid
+[[ $? == 143 ]] && pass "SIGTERM checkpoints the VQ-VAE" || fail "SIGTERM did not stop the VQ-VAE with 143"
+expect_exit 0 "${vq[@]}" --resume vq-ckpt.h5 -o vq-resumed.h5
+if "$python" - <<'PY'; then pass "the resumed VQ-VAE equals the uninterrupted one"; else fail "VQ-VAE resume"; fi
+import h5py
+a, b = h5py.File("vq-full.h5"), h5py.File("vq-resumed.h5")
+for group in ("params", "buffers"):
+    for name in a[group]:
+        assert a[group][name][:].tobytes() == b[group][name][:].tobytes(), (group, name)
+PY
 expect_exit 1 gm-sample vq.h5 -n 4 -o bad.h5
 expect_one_line_naming "no prior"
 expect_exit 2 gm-eval --nll vq.h5 --data fmnist-test.h5 --iw 4
