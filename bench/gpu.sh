@@ -14,7 +14,7 @@ build=$(realpath -m "${1:-$root/build-cuda}")
 out=$(realpath -m "${2:-.}")
 [[ -x $build/cmd/gm-sample/gm-sample ]] || bash "$root/scripts/gpu-build.sh" "$build" || exit 1
 source "$root/bench/lib.bash"
-python=$(command -v python3)
+python=${GM_PYTHON:-$(command -v python3)}  # the one with the CUDA torch
 for tool in train distill sample eval convert; do PATH=$build/cmd/gm-$tool:$PATH; done
 device=${GM_BENCH_DEVICE:-cuda}
 toy_batch=65536 unet_batch=512 b1_rows=500
@@ -55,7 +55,10 @@ rows = [("toy GAN", "toy-gan"), ("toy consistency, 1 step", "toy-cm1"), ("toy ED
 def attrs(name):
     out = subprocess.run(["gm-convert", name + ".h5", "--describe", "--json"], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["attributes"]
-device = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
+try:
+    device = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
+except FileNotFoundError:
+    device = "none (no nvidia-smi)"
 lines = [f"GPU: {device or 'unknown'}", "",
          "| sampler | NFE | gm batch 1 (ms) | eager batch 1 (ms) | gm / eager speed, batch 1 | batch | gm (us/sample) | eager (us/sample) | gm / eager speed |",
          "|---|---|---|---|---|---|---|---|---|"]
