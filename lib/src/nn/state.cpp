@@ -48,7 +48,7 @@ void copy_matching(torch::nn::Module& to, const torch::nn::Module& from) {
       const torch::Tensor* target = targets.find(item.key());
       if (!target || target->sizes() != item.value().sizes())
         fail("the grown network has no tensor '{}' of shape {}", item.key(), shape_text(item.value().sizes()));
-      const_cast<torch::Tensor*>(target)->copy_(item.value());
+      target->copy_(item.value());
     }
   };
   copy(to.named_parameters(), from.named_parameters());
