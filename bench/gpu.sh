@@ -34,11 +34,14 @@ gm-convert x.npy --labels y.npy -q images.h5
 gm-train diffusion --data images.h5 --steps 5 --batch 64 --seed 1 "${cuda[@]}" -o unet.h5
 gm-distill consistency unet.h5 --data images.h5 --steps 2 --batch 16 --seed 1 "${cuda[@]}" -o ucm.h5
 
-# sample NAME MODEL BATCH_ROWS ARGS...: ms per sample at batch 1 and at BATCH_ROWS, from gm-sample's clock.
+# sample NAME MODEL BATCH_ROWS ARGS...: runs at batch 1 and at BATCH_ROWS, each twice with 1x and
+# 3x the chunks, so that the difference of gm-sample's clocks leaves out the first chunk's set-up.
 sample() {
   local name=$1 model=$2 rows=$3; shift 3
-  gm-sample "$model" -n "$b1_rows" --chunk 1 --seed 0 "${cuda[@]}" "$@" -o "$name-b1.h5"
-  gm-sample "$model" -n $((rows * 4)) --chunk "$rows" --seed 0 "${cuda[@]}" "$@" -o "$name-large.h5"
+  for k in 1 3; do
+    gm-sample "$model" -n $((b1_rows * k)) --chunk 1 --seed 0 "${cuda[@]}" "$@" -o "$name-b1-$k.h5"
+    gm-sample "$model" -n $((rows * 2 * k)) --chunk "$rows" --seed 0 "${cuda[@]}" "$@" -o "$name-large-$k.h5"
+  done
 }
 sample toy-gan gan.h5 $toy_batch
 sample toy-cm1 cm.h5 $toy_batch --steps 1
@@ -47,9 +50,10 @@ sample unet-cm1 ucm.h5 $unet_batch --steps 1
 sample unet-heun unet.h5 $unet_batch --sampler heun --steps 18
 "$python" "$root/bench/gpu_eager.py" --device "$device" --toy-batch $toy_batch --unet-batch $unet_batch \
   --repeats $((b1_rows / 2)) >eager.json
-"$python" - "$out/gpu.md" <<'PY'
+"$python" - "$out/gpu.md" "$b1_rows" <<'PY'
 import json, subprocess, sys
 eager = json.load(open("eager.json"))
+b1_rows = int(sys.argv[2])
 rows = [("toy GAN", "toy-gan"), ("toy consistency, 1 step", "toy-cm1"), ("toy EDM teacher, Heun 18", "toy-heun"),
         ("UNet consistency, 1 step", "unet-cm1"), ("UNet EDM teacher, Heun 18", "unet-heun")]
 def attrs(name):
@@ -62,11 +66,16 @@ except FileNotFoundError:
 lines = [f"GPU: {device or 'unknown'}", "",
          "| sampler | NFE | gm batch 1 (ms) | eager batch 1 (ms) | gm / eager speed, batch 1 | batch | gm (us/sample) | eager (us/sample) | gm / eager speed |",
          "|---|---|---|---|---|---|---|---|---|"]
+def ms_per_sample(name, rows):
+    """Milliseconds per sample of the runs with 3x and 1x the chunks: the extra chunks' time per extra row."""
+    return 1000 * (attrs(name + "-3")["seconds"] - attrs(name + "-1")["seconds"]) / (2 * rows)
 for label, name in rows:
-    b1, large, e = attrs(name + "-b1"), attrs(name + "-large"), eager[label]
-    lines.append(f"| {label} | {b1['nfe']} | {b1['ms_per_sample']:.3f} | {e['batch1_ms']:.3f} | {e['batch1_ms'] / b1['ms_per_sample']:.2f} "
-                 f"| {e['large_batch']} | {1000 * large['ms_per_sample']:.3f} | {1000 * e['large_ms_per_sample']:.3f} "
-                 f"| {e['large_ms_per_sample'] / large['ms_per_sample']:.2f} |")
+    e = eager[label]
+    b1, large = ms_per_sample(name + "-b1", b1_rows), ms_per_sample(name + "-large", 2 * e["large_batch"])
+    nfe = attrs(name + "-b1-1")["nfe"]
+    lines.append(f"| {label} | {nfe} | {b1:.3f} | {e['batch1_ms']:.3f} | {e['batch1_ms'] / b1:.2f} "
+                 f"| {e['large_batch']} | {1000 * large:.3f} | {1000 * e['large_ms_per_sample']:.3f} "
+                 f"| {e['large_ms_per_sample'] / large:.2f} |")
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
