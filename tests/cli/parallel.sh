@@ -142,14 +142,16 @@ expect_exit 1 env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "$
 
 # SIGTERM to one rank stops both at the same step; rank 0 checkpoints; the resumed run ends
 # bit-identical to an uninterrupted 2-rank run.
-sig=(gm-train diffusion --data grid.h5 --steps 4000 --batch 256 --hidden 64 --seed 5 --threads 1 -q)
+sig=(gm-train diffusion --data grid.h5 --steps 4000 --batch 256 --hidden 64 --seed 5 --threads 1 --checkpoint-every 50 -q)
 two_ranks torchrun "${sig[@]}" -o straight.h5 || fail "the uninterrupted 2-rank run"
 next_port
 env RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "${sig[@]}" -o stopped.h5 &
 leader=$!
 env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port "${sig[@]}" -o stopped.h5 &
 other=$!
-sleep 2
+# Once the first checkpoint is there both ranks are training (a signal during the 0.4 s that
+# LibTorch takes to load would end a rank before gm can defer it).
+for _ in $(seq 600); do [[ -e stopped.h5 ]] && break; sleep 0.1; done
 kill -TERM $other
 wait $leader
 code0=$?

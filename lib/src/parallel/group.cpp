@@ -1,8 +1,11 @@
 #include "gm/parallel/group.hpp"
 
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
-
 #include <functional>
+#include <mutex>
+#include <thread>
 
 #include "gm/version.hpp"
 // LibTorch 2.x declares each backend's group only under the macro its own build defined.
@@ -84,6 +87,28 @@ ProcessGroup::ProcessGroup(const Launch& launch, c10::Device device, std::chrono
   } catch (const std::exception& error) {
     lost(fmt::format("no rendezvous with the other ranks within {} s", timeout.count() / 1000.0), error);
   }
+  // LibTorch 1.13's store waits without a deadline when a peer dies halfway through the
+  // backend's connection set-up, so a watchdog ends the process when it overruns the timeout.
+  // The process has written nothing yet.
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool connected = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (finished.wait_for(lock, timeout, [&] { return connected; })) return;
+    std::fprintf(stderr, "%s: the other ranks did not all connect within %g s (%s world of %d, rendezvous at %s:%d)\n",
+                 log::program().c_str(), static_cast<double>(timeout.count()) / 1000.0, launch.launcher.c_str(),
+                 launch.world, launch.address.c_str(), launch.port);
+    std::_Exit(1);
+  });
+  const auto stop_watchdog = [&] {
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      connected = true;
+    }
+    finished.notify_one();
+    watchdog.join();
+  };
   try {
 #ifdef GM_WITH_NCCL
     if (nccl) {
@@ -107,8 +132,10 @@ ProcessGroup::ProcessGroup(const Launch& launch, c10::Device device, std::chrono
     }
 #endif
   } catch (const std::exception& error) {
+    stop_watchdog();
     lost(fmt::format("the other ranks did not all connect within {} s", timeout.count() / 1000.0), error);
   }
+  stop_watchdog();
   log::verbose("rank {} of {} joined the {} process group ({}, {}:{})", launch.rank, launch.world, backend_,
                launch.launcher, launch.address, launch.port);
 }

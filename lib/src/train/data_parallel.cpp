@@ -24,6 +24,9 @@ DataParallel::DataParallel(const Context& context, const LoopOptions& options) :
     log::set_program(fmt::format("{} (rank {})", log::program(), launch->rank));
     log::set_verbosity(-1);
   }
+  // A stop signal from here on is deferred to the first step, where it stops every rank: a rank
+  // that vanished while the group forms would leave the others waiting for it.
+  io::defer_stop_signals();
   group_ = std::make_unique<parallel::ProcessGroup>(
       *launch, context.device, std::chrono::milliseconds(static_cast<std::int64_t>(options.peer_timeout * 1000)));
   if (leader())
