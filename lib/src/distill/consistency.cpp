@@ -82,15 +82,7 @@ void distill_consistency(const ConsistencyOptions& options, const Context& conte
     const torch::Tensor loss = parallel.share(
         models::pseudo_huber(models::consistency_function(student_raw, x_hi, t_hi, edm), target_value, huber_c),
         options.loop.batch);
-    loss.backward();
-    const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
-    adam.step();
-    {
-      torch::NoGradGuard no_grad;  // the target network theta^- <- mu theta^- + (1 - mu) theta
-      target_parameters.values().lerp_(parameters.values(), 1.0 - options.target_ema);
-    }
-    ema.update();
-    return losses;
+    return update_consistency_student(loss, parameters, target_parameters, options.target_ema, adam, ema, parallel);
   };
   const auto write = [&](std::int64_t at, const train::Curves& curves, nn::NamedTensors resume) {
     io::ModelFile file =

@@ -27,6 +27,21 @@ TeacherRun::Draws TeacherRun::draw(train::ShuffledBatches& batches, at::Generato
 
 nlohmann::json TeacherRun::reference() const { return {{"path", input.path}, {"sha256", input.record["sha256"]}}; }
 
+std::map<std::string, double> update_consistency_student(const torch::Tensor& loss, train::FlatParameters& parameters,
+                                                         train::FlatParameters& target, double target_ema,
+                                                         train::Adam& adam, train::WeightAverage& ema,
+                                                         train::DataParallel& parallel) {
+  loss.backward();
+  const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
+  adam.step();
+  {
+    torch::NoGradGuard no_grad;
+    target.values().lerp_(parameters.values(), 1.0 - target_ema);
+  }
+  ema.update();
+  return losses;
+}
+
 TeacherRun load_teacher(const std::string& teacher_path, const std::string& data_path, const Context& context,
                         const std::string& method) {
   io::Input input = io::open_gm(teacher_path, {io::Kind::model});

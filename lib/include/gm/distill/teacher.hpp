@@ -1,6 +1,7 @@
 // What every distillation method starts from: a diffusion teacher and the rows it models.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "gm/io/model_file.hpp"
@@ -32,6 +33,14 @@ struct TeacherRun {
   // {"path", "sha256"} of the teacher, for the student's config.
   nlohmann::json reference() const;
 };
+
+// The update of a consistency student after its loss (consistency and lcm): the gradients summed
+// over the ranks, Adam, the target network theta^- <- mu theta^- + (1 - mu) theta, and the weight
+// average. Returns the losses as reduce gives them.
+std::map<std::string, double> update_consistency_student(const torch::Tensor& loss, train::FlatParameters& parameters,
+                                                         train::FlatParameters& target, double target_ema,
+                                                         train::Adam& adam, train::WeightAverage& ema,
+                                                         train::DataParallel& parallel);
 
 // Opens the teacher and the dataset, checking that the teacher models rows like the data's.
 TeacherRun load_teacher(const std::string& teacher_path, const std::string& data_path, const Context& context,
