@@ -5,12 +5,13 @@ Python PyTorch, timed in one run on this machine. Prints steps/s and the ratio g
 
 gm's rate is measured end to end from two runs of the tool (N and N/5 steps), so process start-up
 and writing the model cancel out; Python's is timed in-process after a warm-up. Both use the same
-data, batch, widths and thread count. The GEMM limit is the rate at which this machine's BLAS runs
-the step's own matrix products alone: the profiler records every mm/addmm of one Python step with
-its shapes, and those products are replayed back to back at the same thread count. gm's rate as a
-fraction of it is how close the step comes to doing nothing but its GEMMs. With --unet (a dataset file from gm-convert of Fashion-MNIST),
-it also times the class-conditional UNet of gm-train diffusion --arch unet, at its defaults and
-batch 64, against the same UNet written here.
+data, batch, widths and thread count, OpenBLAS's included. Each rate is the best of --repeats
+runs. The GEMM limit is the rate at which this machine's BLAS runs the step's own matrix products
+alone: the profiler records every mm/addmm of one Python step with its shapes, and those products
+are replayed back to back at the same thread count. gm's rate as a fraction of it is how close the
+step comes to doing nothing but its GEMMs. With --unet (a dataset file from gm-convert of
+Fashion-MNIST), it also times the class-conditional UNet of gm-train diffusion --arch unet, at its
+defaults and batch 64, against the same UNet written here.
 """
 import argparse
 import math
@@ -20,21 +21,28 @@ import sys
 import tempfile
 import time
 
-import h5py
-import torch
-
-from peer_nets import HIDDEN, NoiseMlp, UNet, edm_denoise, karras, mlp
-
-F = torch.nn.functional
 parser = argparse.ArgumentParser()
 parser.add_argument("--steps", type=int, default=2000)
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--unet", help="Fashion-MNIST dataset file: also time the UNet")
 parser.add_argument("--unet-steps", type=int, default=100)
+parser.add_argument("--repeats", type=int, default=3,
+                    help="each rate is the best of this many runs: this machine's speed drifts by 10-20%% over minutes")
+parser.add_argument("--only", help="comma-separated trainers to time (gan, diffusion, consistency, progressive)")
 parser.add_argument("--tools", default=os.path.join(os.path.dirname(__file__), "..", "build", "cmd"))
 args = parser.parse_args()
-torch.set_num_threads(args.threads)
 env = dict(os.environ)
+# OpenBLAS keeps its own thread pool, which torch.set_num_threads does not size: without this, "one
+# thread" in Python still ran its products on every core. Read once, when torch loads OpenBLAS.
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+
+import h5py  # noqa: E402  (after the thread count is in the environment)
+import torch  # noqa: E402
+
+from peer_nets import HIDDEN, NoiseMlp, UNet, edm_denoise, karras, mlp  # noqa: E402
+
+F = torch.nn.functional
+torch.set_num_threads(args.threads)
 env["PATH"] = ":".join(os.path.join(args.tools, f"gm-{t}") for t in ("train", "distill", "sample")) + ":" + env["PATH"]
 BATCH = 256  # gm's default
 
@@ -179,10 +187,13 @@ def unet_step(images, labels, sd, batch=64):
 def python_rate(step, steps):
     for _ in range(20):
         step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
 
 
 def gemm_limit(step, repeats=300):
@@ -207,23 +218,30 @@ def gemm_limit(step, repeats=300):
 
     for _ in range(30):
         replay()
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
+    best, cores = float("inf"), 0.0
+    for _ in range(args.repeats + 2):
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(repeats):
             replay()
-        best = min(best, (time.perf_counter() - start) / repeats)
+        wall = time.perf_counter() - start
+        cores = max(cores, (time.process_time() - cpu) / wall)
+        best = min(best, wall / repeats)
+    if cores > args.threads + 0.25:
+        print(f"warning: the GEMM replay kept {cores:.2f} cores busy, not {args.threads}", file=sys.stderr)
     return 1 / best, flops / 1e9
 
 
 def gm_rate(command, steps):
     """End-to-end seconds of N and N/5 steps; their difference is N * 4/5 steps of training."""
-    times = []
-    for n in (steps, steps // 5):
-        start = time.perf_counter()
-        gm(*command, "--steps", str(n), "--threads", str(args.threads))
-        times.append(time.perf_counter() - start)
-    return (steps - steps // 5) / (times[0] - times[1])
+    best = 0.0
+    for _ in range(args.repeats):
+        times = []
+        for n in (steps, steps // 5):
+            start = time.perf_counter()
+            gm(*command, "--steps", str(n), "--threads", str(args.threads))
+            times.append(time.perf_counter() - start)
+        best = max(best, (steps - steps // 5) / (times[0] - times[1]))
+    return best
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -239,9 +257,11 @@ with tempfile.TemporaryDirectory() as tmp:
         ("progressive", ["gm-distill", "progressive", teacher, "--data", data_path, "--from-steps", "64",
                          "--to-steps", "32"], progressive_step(data, sd, teacher)),
     ]
-    print(f"{args.steps} steps, batch {BATCH}, width {HIDDEN}, {args.threads} thread(s); steps/s")
+    print(f"{args.steps} steps, batch {BATCH}, width {HIDDEN}, {args.threads} thread(s); steps/s, best of {args.repeats}")
     print(f"{'trainer':<12} {'gm':>8} {'python':>8} {'gm/python':>10} {'GEMM limit':>11} {'gm/limit':>9} {'GFLOP/step':>11}")
     for name, command, step in rows:
+        if args.only and name not in args.only.split(","):
+            continue
         fast = gm_rate(command + ["-o", os.path.join(tmp, name + ".h5")], args.steps)
         peer = python_rate(step, args.steps)
         limit, gflop = gemm_limit(step)
