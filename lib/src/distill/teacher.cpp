@@ -2,6 +2,7 @@
 
 #include "gm/base/error.hpp"
 #include "gm/base/shape.hpp"
+#include "gm/kernels/cpu.hpp"
 
 namespace gm::distill {
 
@@ -34,10 +35,7 @@ std::map<std::string, double> update_consistency_student(const torch::Tensor& lo
   loss.backward();
   const std::map<std::string, double> losses = parallel.reduce(parameters, {{"loss", loss}});
   adam.step();
-  {
-    torch::NoGradGuard no_grad;
-    target.values().lerp_(parameters.values(), 1.0 - target_ema);
-  }
+  kernels::move_average(target.values(), parameters.values(), 1.0 - target_ema);
   ema.update();
   return losses;
 }

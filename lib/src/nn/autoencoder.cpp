@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gm/base/error.hpp"
+#include "gm/kernels/cpu.hpp"
 #include "gm/nn/layers.hpp"
 
 namespace gm::nn {
@@ -62,7 +63,7 @@ class CoderBlockImpl : public torch::nn::Module {
     if (in != out) skip_ = register_module("skip", coder_conv(in, out, 1));
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    const torch::Tensor h = conv2_(torch::silu(norm2_(conv1_(torch::silu(norm1_(x))))));
+    const torch::Tensor h = conv2_(kernels::silu(norm2_(conv1_(kernels::silu(norm1_(x))))));
     return (skip_ ? skip_(x) : x) + h;
   }
 

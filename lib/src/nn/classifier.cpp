@@ -1,6 +1,7 @@
 #include "gm/nn/classifier.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/kernels/cpu.hpp"
 #include "gm/nn/layers.hpp"
 
 namespace gm::nn {
@@ -47,7 +48,7 @@ torch::Tensor ConvClassifierImpl::features(const torch::Tensor& x) {
   if (x.dim() != 4 || x.size(1) != config_.channels || x.size(2) != config_.resolution || x.size(3) != config_.resolution)
     fail("the classifier takes images [N, {}, {}, {}], got {}", config_.channels, config_.resolution,
          config_.resolution, c10::str(x.sizes()));
-  return torch::silu(hidden_(body_->forward(x).flatten(1)));
+  return kernels::silu(hidden_(body_->forward(x).flatten(1)));
 }
 
 torch::Tensor ConvClassifierImpl::logits(const torch::Tensor& features) { return output_(features); }

@@ -1,6 +1,7 @@
 #include "gm/nn/noise_mlp.hpp"
 
 #include "gm/base/error.hpp"
+#include "gm/kernels/cpu.hpp"
 #include "gm/nn/layers.hpp"
 
 namespace gm::nn {
@@ -49,12 +50,17 @@ NoiseMlpImpl::NoiseMlpImpl(const NoiseMlpConfig& config) : config_(config) {
 
 torch::Tensor NoiseMlpImpl::forward(const torch::Tensor& x, const torch::Tensor& noise, const torch::Tensor& labels,
                                     const torch::Tensor& guidance) {
-  torch::Tensor embedding = embed_out_(torch::silu(embed_(fourier_features(noise, frequencies_))));
+  torch::Tensor embedding = kernels::silu_mlp(fourier_features(noise, frequencies_),
+                                              {embed_->weight, embed_->bias, embed_out_->weight, embed_out_->bias});
   if (class_embed_) embedding = embedding + class_embed_(labels_or_null(labels, x.size(0), config_.classes, x.device()));
   if (guidance_embed_) embedding = embedding + guidance_embed_(guidance_features(guidance_or_zero(guidance, x), config_.fourier));
-  torch::Tensor h = input_(x) + embedding;
-  for (const auto& layer : *hidden_) h = layer->as<torch::nn::Linear>()->forward(torch::silu(h));
-  return output_(torch::silu(h));
+  std::vector<torch::Tensor> trunk{input_->weight, input_->bias};
+  for (const auto& layer : *hidden_) {
+    const auto* linear = layer->as<torch::nn::Linear>();
+    trunk.insert(trunk.end(), {linear->weight, linear->bias});
+  }
+  trunk.insert(trunk.end(), {output_->weight, output_->bias});
+  return kernels::silu_mlp(x, trunk, embedding);
 }
 
 }  // namespace gm::nn

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gm/base/error.hpp"
+#include "gm/kernels/cpu.hpp"
 #include "gm/nn/layers.hpp"
 
 namespace gm::nn {
@@ -75,9 +76,9 @@ class ResBlockImpl : public torch::nn::Module {
     if (in != out) skip_ = register_module("skip", conv(in, out, 1));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding) {
-    torch::Tensor h = conv1_(torch::silu(norm1_(x)));
-    h = h + embed_(torch::silu(embedding)).unsqueeze(-1).unsqueeze(-1);
-    h = conv2_(torch::silu(norm2_(h)));
+    torch::Tensor h = conv1_(kernels::silu(norm1_(x)));
+    h = h + embed_(kernels::silu(embedding)).unsqueeze(-1).unsqueeze(-1);
+    h = conv2_(kernels::silu(norm2_(h)));
     return (skip_ ? skip_(x) : x) + h;
   }
 
@@ -203,7 +204,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& noi
   if (x.dim() != 4 || x.size(1) != config_.channels || x.size(2) != config_.resolution || x.size(3) != config_.resolution)
     fail("the UNet takes images [N, {}, {}, {}], got {}", config_.channels, config_.resolution, config_.resolution,
          c10::str(x.sizes()));
-  torch::Tensor embedding = embed_out_(torch::silu(embed_(fourier_features(noise, frequencies_))));
+  torch::Tensor embedding = embed_out_(kernels::silu(embed_(fourier_features(noise, frequencies_))));
   if (class_embed_) embedding = embedding + class_embed_(labels_or_null(labels, x.size(0), config_.classes, x.device()));
   if (guidance_embed_) embedding = embedding + guidance_embed_(guidance_features(guidance_or_zero(guidance, x), config_.fourier));
   torch::Tensor h = input_(x);
@@ -222,7 +223,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& noi
     }
     h = step->forward(h, embedding);
   }
-  return output_(torch::silu(output_norm_(h)));
+  return output_(kernels::silu(output_norm_(h)));
 }
 
 }  // namespace gm::nn

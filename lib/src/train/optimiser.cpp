@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "gm/base/error.hpp"
+#include "gm/kernels/cpu.hpp"
 
 namespace gm::train {
 
@@ -46,15 +47,9 @@ Adam::Adam(FlatParameters& parameters, const AdamOptions& options)
 }
 
 void Adam::step() {
-  torch::NoGradGuard no_grad;
   ++steps_;
-  const torch::Tensor& grad = parameters_.grads();
-  first_.lerp_(grad, 1 - options_.beta1);
-  second_.mul_(options_.beta2).addcmul_(grad, grad, 1 - options_.beta2);
-  const double correction1 = 1 - std::pow(options_.beta1, static_cast<double>(steps_));
-  const double correction2 = 1 - std::pow(options_.beta2, static_cast<double>(steps_));
-  const torch::Tensor denominator = (second_.sqrt() / std::sqrt(correction2)).add_(options_.eps);
-  parameters_.values().addcdiv_(first_, denominator, -options_.lr / correction1);
+  kernels::adam_step(parameters_.values(), parameters_.grads(), first_, second_,
+                     {options_.lr, options_.beta1, options_.beta2, options_.eps, steps_});
 }
 
 void Adam::track(ResumeState& state, const std::string& name) {
@@ -88,8 +83,7 @@ double WeightAverage::current_decay() const {
 }
 
 void WeightAverage::update() {
-  torch::NoGradGuard no_grad;
-  weights_.lerp_(parameters_.values(), 1.0 - current_decay());
+  kernels::move_average(weights_, parameters_.values(), 1.0 - current_decay());
   ++updates_;
 }
 
