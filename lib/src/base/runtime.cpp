@@ -44,6 +44,11 @@ c10::Device parse_device(const std::string& name, int default_index) {
 
 void return_large_buffers_to_the_system() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
 
+void keep_freed_memory_for_reuse() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 int available_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);

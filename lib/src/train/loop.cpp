@@ -5,6 +5,7 @@
 #include "gm/base/error.hpp"
 #include "gm/base/log.hpp"
 #include "gm/base/progress.hpp"
+#include "gm/base/runtime.hpp"
 #include "gm/base/shape.hpp"
 #include "gm/base/text.hpp"
 #include "gm/data/labels.hpp"
@@ -204,6 +205,7 @@ io::ModelFile trained_model(const std::string& family, nlohmann::json config, co
 Curves run_loop(const LoopOptions& options, const std::string& label,
               const std::function<std::map<std::string, double>()>& step, const WriteModel& write,
               ResumeState& state, DataParallel& parallel) {
+  keep_freed_memory_for_reuse();
   Curves curves;
   std::map<std::string, double> sums;
   std::int64_t in_interval = 0, done = 0;
