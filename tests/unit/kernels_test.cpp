@@ -110,25 +110,41 @@ std::vector<torch::Tensor> with_grad(const std::vector<torch::Tensor>& tensors) 
 
 }  // namespace
 
+namespace {
+
+// silu_mlp's gradients against the layers one by one, with `add` added after the first layer.
+// `buffered`: the parameters already hold gradient buffers to add to, as a trainer's do.
+void check_silu_mlp(const Chain& c, const torch::Tensor& add, bool buffered) {
+  {
+    torch::NoGradGuard no_grad;
+    expect_close(gm::kernels::silu_mlp(c.x, c.layers, add), plain_mlp(c.x, c.layers, add), 1e-5, 1e-6);
+  }
+  std::vector<torch::Tensor> inputs{c.x, add};
+  inputs.insert(inputs.end(), c.layers.begin(), c.layers.end());
+  std::vector<torch::Tensor> fused = with_grad(inputs), plain = with_grad(inputs);
+  for (size_t i = 2; buffered && i < fused.size(); ++i) {
+    fused[i].mutable_grad() = torch::randn_like(fused[i]);
+    plain[i].mutable_grad() = fused[i].grad().clone();
+  }
+  const torch::Tensor upstream = torch::randn({c.x.size(0), c.layers.back().size(0)});
+  gm::kernels::silu_mlp(fused[0], {fused.begin() + 2, fused.end()}, fused[1]).backward(upstream);
+  plain_mlp(plain[0], {plain.begin() + 2, plain.end()}, plain[1]).backward(upstream);
+  for (size_t i = 0; i < fused.size(); ++i) {
+    if (!fused[i].defined()) continue;
+    ASSERT_TRUE(fused[i].grad().defined()) << i;
+    EXPECT_TRUE(torch::allclose(fused[i].grad(), plain[i].grad(), 1e-5, 1e-6)) << "input " << i;
+  }
+}
+
+}  // namespace
+
 TEST(Kernels, SiluMlpMatchesTheLayersOneByOne) {
   const Chain c = make_chain(37, {5, 16, 16, 3});
   // No added term, one per row, and one that broadcasts over the rows (a shared noise level).
-  for (const torch::Tensor& add : {torch::Tensor(), torch::randn({37, 16}), torch::randn({1, 16})}) {
-    {
-      torch::NoGradGuard no_grad;
-      expect_close(gm::kernels::silu_mlp(c.x, c.layers, add), plain_mlp(c.x, c.layers, add), 1e-5, 1e-6);
-    }
-    std::vector<torch::Tensor> inputs{c.x, add};
-    inputs.insert(inputs.end(), c.layers.begin(), c.layers.end());
-    std::vector<torch::Tensor> fused = with_grad(inputs), plain = with_grad(inputs);
-    const torch::Tensor upstream = torch::randn({37, 3});
-    gm::kernels::silu_mlp(fused[0], {fused.begin() + 2, fused.end()}, fused[1]).backward(upstream);
-    plain_mlp(plain[0], {plain.begin() + 2, plain.end()}, plain[1]).backward(upstream);
-    for (size_t i = 0; i < fused.size(); ++i) {
-      if (!fused[i].defined()) continue;
-      ASSERT_TRUE(fused[i].grad().defined()) << i;
-      EXPECT_TRUE(torch::allclose(fused[i].grad(), plain[i].grad(), 1e-5, 1e-6)) << "input " << i;
-    }
+  for (const bool buffered : {false, true}) {
+    check_silu_mlp(c, {}, buffered);
+    check_silu_mlp(c, torch::randn({37, 16}), buffered);
+    check_silu_mlp(c, torch::randn({1, 16}), buffered);
   }
 }
 

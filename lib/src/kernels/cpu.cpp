@@ -197,10 +197,22 @@ bool fusable_layers(const std::vector<torch::Tensor>& layers) {
 
 // Inputs: x, add (optional: an absent one is no autograd input, so it shifts the later inputs' edge
 // numbers by one), then each layer's weight and bias. Saved: x, then per later layer silu(h),
-// sigmoid(h) and its weight, then the first layer's weight.
+// sigmoid(h) and its weight, then the first layer's weight. `sinks` holds, per weight or bias, the
+// existing .grad() its gradient is added to (an undefined tensor: returned to autograd instead).
+// They are kept out of the saved variables: other parameters' gradients, views of the same flat
+// buffer, change its version during the backward pass.
 struct SiluMlp : torch::autograd::Function<SiluMlp> {
   static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
-                               const c10::optional<torch::Tensor>& add, at::TensorList layers) {
+                               const c10::optional<torch::Tensor>& add, at::TensorList layers,
+                               const std::vector<torch::Tensor>& sinks) {
+    c10::List<at::Tensor> sink_list;
+    std::vector<std::int64_t> sink_of;  // per layer tensor: its index in sink_list, or -1
+    for (const torch::Tensor& sink : sinks) {
+      sink_of.push_back(sink.defined() ? static_cast<std::int64_t>(sink_list.size()) : -1);
+      if (sink.defined()) sink_list.push_back(sink);
+    }
+    context->saved_data["sinks"] = sink_list;
+    context->saved_data["sink_of"] = sink_of;
     torch::Tensor h = at::addmm(layers[1], x, layers[0].t());
     if (add) h.add_(*add);
     torch::autograd::variable_list saved{x};
@@ -227,18 +239,25 @@ struct SiluMlp : torch::autograd::Function<SiluMlp> {
       if (input == 1 && !has_add) return false;
       return context->needs_input_grad(input > 1 && !has_add ? input - 1 : input);
     };
-    torch::autograd::variable_list out(2 + 2 * (later + 1));
+    const c10::List<at::Tensor> sinks = context->saved_data["sinks"].toTensorList();
+    const std::vector<std::int64_t> sink_of = context->saved_data["sink_of"].toIntVector();
+    torch::autograd::variable_list out(3 + 2 * (later + 1));  // the last: sinks, no tensor input
     torch::Tensor g = grads[0].contiguous();
+    // The gradients of layer k's weight and bias, from the gradient at its output and its input.
+    const auto layer_grads = [&](size_t k, const torch::Tensor& input) {
+      const size_t weight = 2 + 2 * k;  // input index of the weight
+      if (sink_of[2 * k] >= 0) sinks.get(static_cast<size_t>(sink_of[2 * k])).addmm_(g.t(), input);  // one GEMM, no add
+      else if (needs(weight)) out[weight] = at::mm(g.t(), input);
+      if (sink_of[2 * k + 1] >= 0) sinks.get(static_cast<size_t>(sink_of[2 * k + 1])).add_(g.sum(0));
+      else if (needs(weight + 1)) out[weight + 1] = g.sum(0);
+    };
     for (size_t i = later; i-- > 0;) {
       const torch::Tensor& activation = saved[1 + 3 * i];
-      const size_t weight = 4 + 2 * i;  // input index of this layer's weight
-      if (needs(weight)) out[weight] = at::mm(g.t(), activation);
-      if (needs(weight + 1)) out[weight + 1] = g.sum(0);
+      layer_grads(i + 1, activation);
       g = at::mm(g, saved[3 + 3 * i]);  // d activation, turned into d h in place
       run(silu_grad_kernel, {floats(g), floats(g), floats(activation), floats(saved[2 + 3 * i])}, 4, 1, g.numel());
     }
-    if (needs(2)) out[2] = at::mm(g.t(), saved[0]);
-    if (needs(3)) out[3] = g.sum(0);
+    layer_grads(0, saved[0]);
     if (needs(1)) out[1] = at::sum_to(g, context->saved_data["add_sizes"].toIntVector());
     if (needs(0)) out[0] = at::mm(g, saved.back());
     return out;
@@ -252,10 +271,16 @@ torch::Tensor silu_mlp(const torch::Tensor& x, const std::vector<torch::Tensor>&
   TORCH_CHECK(layers.size() >= 2 && layers.size() % 2 == 0, "silu_mlp takes (weight, bias) pairs");
 #ifdef GM_X86_KERNELS
   bool needs_grad = x.requires_grad() || (add.defined() && add.requires_grad());
-  for (const torch::Tensor& t : layers) needs_grad = needs_grad || t.requires_grad();
+  std::vector<torch::Tensor> sinks;
+  for (const torch::Tensor& t : layers) {
+    needs_grad = needs_grad || t.requires_grad();
+    const bool sink = t.requires_grad() && t.is_leaf() && t.grad().defined() && fusable({t.grad(), t});
+    sinks.push_back(sink ? t.grad() : torch::Tensor());
+  }
   if (needs_grad && torch::GradMode::is_enabled() && fusable({x}) && (!add.defined() || fusable({add})) &&
       fusable_layers(layers))
-    return SiluMlp::apply(x, add.defined() ? c10::optional<torch::Tensor>(add) : c10::nullopt, at::TensorList(layers));
+    return SiluMlp::apply(x, add.defined() ? c10::optional<torch::Tensor>(add) : c10::nullopt, at::TensorList(layers),
+                          sinks);
 #endif
   torch::Tensor h = torch::nn::functional::linear(x, layers[0], layers[1]);
   if (add.defined()) h = h + add;

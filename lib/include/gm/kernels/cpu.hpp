@@ -20,7 +20,10 @@ torch::Tensor silu(const torch::Tensor& x);
 // broadcasts), then h <- silu(h) Wi^T + bi for each later layer. gm's noise MLP is two of them.
 // With gradients it is one autograd node whose backward runs the products and the fused SiLU
 // gradient directly: a toy step spent more in autograd's per-layer bookkeeping than in its SiLUs.
-// That gradient cannot be differentiated again (create_graph fails with a message).
+// A weight or bias whose .grad() already exists (a trainer's flat buffer) has its gradient added
+// there by that backward pass, the weight's inside its GEMM, instead of handed to autograd to add;
+// torch::autograd::grad with such a parameter as input therefore sees none of it. The gradient
+// cannot be differentiated again (create_graph fails with a message).
 torch::Tensor silu_mlp(const torch::Tensor& x, const std::vector<torch::Tensor>& layers, const torch::Tensor& add = {});
 
 // average <- (1 - weight) average + weight value, in place.
