@@ -80,6 +80,37 @@ AutoencoderRun start_autoencoder(const AutoencoderOptions& options, const Contex
   return {std::move(data), std::move(model)};
 }
 
+// What both trainers set up alike: the process group, the seeded generator, the flat parameters
+// (rank 0's on every rank), Adam, the batches, and the resume state of all of them.
+struct AutoencoderTraining {
+  const LoopOptions& loop;
+  DataParallel parallel;
+  at::Generator generator;
+  FlatParameters parameters;
+  Adam adam;
+  ShuffledBatches batches;
+  ResumeState state;
+  double dimensions;
+
+  AutoencoderTraining(const AutoencoderOptions& options, const Context& context, AutoencoderRun& run)
+      : loop(options.loop),
+        parallel(context, options.loop),
+        generator(at::detail::createCPUGenerator(context.seed)),
+        parameters(*run.model.net),
+        adam(parameters, {options.learning_rate}),
+        batches(run.data.x, options.loop.batch, generator),
+        dimensions(static_cast<double>(run.model.dimensions())) {
+    parallel.broadcast(parameters);
+    track_network(state, "", parameters, adam, nullptr);
+    track_data(state, batches, generator);
+  }
+
+  // Nats per image as bits per dimension, averaged over the whole batch: a curve, not a loss.
+  torch::Tensor bits_per_dim(const torch::Tensor& nats) {
+    return parallel.share(nats.detach().mean() / (dimensions * std::log(2.0)), loop.batch);
+  }
+};
+
 void write_autoencoder(const AutoencoderOptions& options, const Context& context, const AutoencoderRun& run,
                        std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
   io::ModelFile file = trained_model(run.model.family(), run.model.config(), *run.model.net, nullptr, curves, std::move(resume));
@@ -96,46 +127,33 @@ void train_vae(const VaeTrainOptions& options, const Context& context) {
   AutoencoderRun run = start_autoencoder(options.autoencoder, context, "vae", 0);
   models::AutoencoderModel& model = run.model;
   model.kl_weight = options.kl_weight;
-  const LoopOptions& loop = options.autoencoder.loop;
-  DataParallel parallel(context, loop);
-  at::Generator generator = at::detail::createCPUGenerator(context.seed);
-  FlatParameters parameters(*model.net);
-  parallel.broadcast(parameters);
-  Adam adam(parameters, {options.autoencoder.learning_rate});
-  ShuffledBatches batches(run.data.x, loop.batch, generator);
-  ResumeState state;
-  track_network(state, "", parameters, adam, nullptr);
-  track_data(state, batches, generator);
-  const double dimensions = static_cast<double>(model.dimensions());
+  AutoencoderTraining t(options.autoencoder, context, run);
 
   const auto step = [&]() -> std::map<std::string, double> {
-    const torch::Tensor x = batches.next();
+    const torch::Tensor x = t.batches.next();
     const std::vector<std::int64_t> latent = model.net->config().latent_shape();
     std::vector<std::int64_t> noise_shape{x.size(0)};
     noise_shape.insert(noise_shape.end(), latent.begin(), latent.end());
-    const torch::Tensor noise = parallel.local(torch::randn(noise_shape, generator, torch::kFloat).to(x.device()));
-    const torch::Tensor mine = parallel.local(x);
+    const torch::Tensor noise = t.parallel.local(torch::randn(noise_shape, t.generator, torch::kFloat).to(x.device()));
+    const torch::Tensor mine = t.parallel.local(x);
     const models::Posterior q = model.posterior(mine);
     const torch::Tensor reconstruction = model.reconstruction_nll(mine, q.sample(noise));
     const torch::Tensor kl = q.kl();
-    adam.zero_grad();
+    t.adam.zero_grad();
     // Nats per dimension, so that the learning rate does not depend on the image size.
-    const torch::Tensor loss = parallel.share(((reconstruction + options.kl_weight * kl) / dimensions).mean(), loop.batch);
+    const torch::Tensor loss =
+        t.parallel.share(((reconstruction + options.kl_weight * kl) / t.dimensions).mean(), t.loop.batch);
     loss.backward();
-    const auto per_dim_bits = [&](const torch::Tensor& nats) {
-      return parallel.share(nats.detach().mean() / (dimensions * std::log(2.0)), loop.batch);
-    };
-    const std::map<std::string, double> losses =
-        parallel.reduce(parameters, {{"loss", loss},
-                                     {"bits_per_dim", per_dim_bits(reconstruction + kl)},
-                                     {"kl_bits_per_dim", per_dim_bits(kl)}});
-    adam.step();
+    const std::map<std::string, double> losses = t.parallel.reduce(
+        t.parameters,
+        {{"loss", loss}, {"bits_per_dim", t.bits_per_dim(reconstruction + kl)}, {"kl_bits_per_dim", t.bits_per_dim(kl)}});
+    t.adam.step();
     return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     write_autoencoder(options.autoencoder, context, run, at, curves, std::move(resume));
   };
-  run_loop(loop, "training vae", step, write, state, parallel);
+  run_loop(t.loop, "training vae", step, write, t.state, t.parallel);
 }
 
 void train_vqvae(const VqVaeTrainOptions& options, const Context& context) {
@@ -147,35 +165,25 @@ void train_vqvae(const VqVaeTrainOptions& options, const Context& context) {
   AutoencoderRun run = start_autoencoder(options.autoencoder, context, "vqvae", options.codebook);
   models::AutoencoderModel& model = run.model;
   model.commitment = options.commitment;
-  const LoopOptions& loop = options.autoencoder.loop;
-  DataParallel parallel(context, loop);
-  at::Generator generator = at::detail::createCPUGenerator(context.seed);
-  FlatParameters parameters(*model.net);
-  parallel.broadcast(parameters);
+  AutoencoderTraining t(options.autoencoder, context, run);
   std::vector<torch::Tensor> codebook{model.net->codes(), model.net->cluster_size(), model.net->code_sum()};
-  for (torch::Tensor& t : codebook) parallel.broadcast(t);
-  Adam adam(parameters, {options.autoencoder.learning_rate});
-  ShuffledBatches batches(run.data.x, loop.batch, generator);
-  ResumeState state;
-  track_network(state, "", parameters, adam, nullptr);
-  state.track("codebook.codes", &model.net->codes());
-  state.track("codebook.cluster_size", &model.net->cluster_size());
-  state.track("codebook.code_sum", &model.net->code_sum());
-  track_data(state, batches, generator);
-  const double dimensions = static_cast<double>(model.dimensions());
+  for (torch::Tensor& c : codebook) t.parallel.broadcast(c);
+  t.state.track("codebook.codes", &model.net->codes());
+  t.state.track("codebook.cluster_size", &model.net->cluster_size());
+  t.state.track("codebook.code_sum", &model.net->code_sum());
   const std::int64_t codes = options.codebook;
   const double positions = static_cast<double>(model.net->config().latent_shape()[1] * model.net->config().latent_shape()[2]);
 
   const auto step = [&]() -> std::map<std::string, double> {
-    const torch::Tensor x = parallel.local(batches.next());
+    const torch::Tensor x = t.parallel.local(t.batches.next());
     const torch::Tensor z = model.net->encode(x);
     const models::Quantised q = model.quantise(z.detach());
     // The straight-through estimator: the decoder's gradient flows to the encoder unchanged.
     const torch::Tensor reconstruction = model.reconstruction_nll(x, z + (q.latents - z).detach());
     const torch::Tensor commitment = (z - q.latents).pow(2).flatten(1).sum(1);
-    adam.zero_grad();
+    t.adam.zero_grad();
     const torch::Tensor loss =
-        parallel.share(((reconstruction + options.commitment * commitment) / dimensions).mean(), loop.batch);
+        t.parallel.share(((reconstruction + options.commitment * commitment) / t.dimensions).mean(), t.loop.batch);
     loss.backward();
     // The moving-average codebook (van den Oord et al. appendix A.1), its statistics summed over the ranks.
     torch::Tensor counts, sums;
@@ -186,7 +194,7 @@ void train_vqvae(const VqVaeTrainOptions& options, const Context& context) {
       counts = assigned.sum(0);
       sums = assigned.t().matmul(flat);
       std::vector<torch::Tensor> statistics{counts, sums};
-      parallel.sum(statistics);
+      t.parallel.sum(statistics);
       const double gamma = options.codebook_decay;
       model.net->cluster_size().mul_(gamma).add_(counts, 1 - gamma);
       model.net->code_sum().mul_(gamma).add_(sums, 1 - gamma);
@@ -198,12 +206,12 @@ void train_vqvae(const VqVaeTrainOptions& options, const Context& context) {
       // Dead codes restart on encoder outputs of this batch (rank 0's, sent to every rank).
       const torch::Tensor dead = (n < options.dead_threshold).nonzero().flatten();
       if (dead.numel() > 0) {
-        const torch::Tensor pick = torch::randint(0, flat.size(0), {dead.numel()}, generator, torch::kLong).to(flat.device());
+        const torch::Tensor pick = torch::randint(0, flat.size(0), {dead.numel()}, t.generator, torch::kLong).to(flat.device());
         const torch::Tensor fresh = flat.index_select(0, pick);
         model.net->codes().index_copy_(0, dead, fresh);
         model.net->code_sum().index_copy_(0, dead, fresh);
         model.net->cluster_size().index_fill_(0, dead, 1.0);
-        for (torch::Tensor& t : codebook) parallel.broadcast(t);
+        for (torch::Tensor& c : codebook) t.parallel.broadcast(c);
       }
     }
     // Codebook use in this batch: the perplexity of the code histogram (K when uniform) and the
@@ -211,21 +219,18 @@ void train_vqvae(const VqVaeTrainOptions& options, const Context& context) {
     const torch::Tensor p = counts / counts.sum();
     const double perplexity = (-(p * p.clamp_min(1e-12).log()).sum()).exp().item<double>();
     const double usage = (counts > 0).to(torch::kDouble).mean().item<double>();
-    const auto per_dim_bits = [&](const torch::Tensor& nats) {
-      return parallel.share(nats.detach().mean() / (dimensions * std::log(2.0)), loop.batch);
-    };
-    std::map<std::string, double> losses = parallel.reduce(
-        parameters, {{"loss", loss},
-                     {"bits_per_dim", per_dim_bits(reconstruction + positions * std::log(static_cast<double>(codes)))}});
+    std::map<std::string, double> losses = t.parallel.reduce(
+        t.parameters,
+        {{"loss", loss}, {"bits_per_dim", t.bits_per_dim(reconstruction + positions * std::log(static_cast<double>(codes)))}});
     losses["perplexity"] = perplexity;
     losses["code_usage"] = usage;
-    adam.step();
+    t.adam.step();
     return losses;
   };
   const auto write = [&](std::int64_t at, const Curves& curves, nn::NamedTensors resume) {
     write_autoencoder(options.autoencoder, context, run, at, curves, std::move(resume));
   };
-  run_loop(loop, "training vqvae", step, write, state, parallel);
+  run_loop(t.loop, "training vqvae", step, write, t.state, t.parallel);
 }
 
 cli::Verb vae_verb() {
