@@ -28,7 +28,7 @@ parser.add_argument("--unet", help="Fashion-MNIST dataset file: also time the UN
 parser.add_argument("--unet-steps", type=int, default=100)
 parser.add_argument("--repeats", type=int, default=3,
                     help="each rate is the best of this many runs: this machine's speed drifts by 10-20%% over minutes")
-parser.add_argument("--only", help="comma-separated trainers to time (gan, diffusion, consistency, progressive)")
+parser.add_argument("--only", help="comma-separated toy trainers to time (gan, diffusion, consistency, progressive); \"unet\" times only the --unet row")
 parser.add_argument("--tools", default=os.path.join(os.path.dirname(__file__), "..", "build", "cmd"))
 args = parser.parse_args()
 env = dict(os.environ)
