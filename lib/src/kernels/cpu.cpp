@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -32,11 +33,17 @@ bool fused_cpu() {
 #ifdef GM_X86_KERNELS
 namespace {
 
+bool kernel_layout(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
+}
+
+// Whether the kernels run on these tensors: this CPU has them, and they are contiguous float32 CPU
+// tensors with as many elements each.
 bool fusable(std::initializer_list<torch::Tensor> tensors) {
   if (!fused_cpu()) return false;
   const std::int64_t n = tensors.begin()->numel();
   for (const torch::Tensor& t : tensors)
-    if (!t.device().is_cpu() || t.scalar_type() != torch::kFloat || !t.is_contiguous() || t.numel() != n) return false;
+    if (!kernel_layout(t) || t.numel() != n) return false;
   return true;
 }
 
@@ -189,12 +196,6 @@ struct SiluFunction : torch::autograd::Function<SiluFunction> {
   }
 };
 
-bool fusable_layers(const std::vector<torch::Tensor>& layers) {
-  for (const torch::Tensor& t : layers)
-    if (!t.device().is_cpu() || t.scalar_type() != torch::kFloat || !t.is_contiguous()) return false;
-  return true;
-}
-
 // Inputs: x, add (optional: an absent one is no autograd input, so it shifts the later inputs' edge
 // numbers by one), then each layer's weight and bias. Saved: x, then per later layer silu(h),
 // sigmoid(h) and its weight, then the first layer's weight. `sinks` holds, per weight or bias, the
@@ -278,7 +279,7 @@ torch::Tensor silu_mlp(const torch::Tensor& x, const std::vector<torch::Tensor>&
     sinks.push_back(sink ? t.grad() : torch::Tensor());
   }
   if (needs_grad && torch::GradMode::is_enabled() && fusable({x}) && (!add.defined() || fusable({add})) &&
-      fusable_layers(layers))
+      std::all_of(layers.begin(), layers.end(), kernel_layout))
     return SiluMlp::apply(x, add.defined() ? c10::optional<torch::Tensor>(add) : c10::nullopt, at::TensorList(layers),
                           sinks);
 #endif
